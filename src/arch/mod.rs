@@ -1,0 +1,15 @@
+//! Backends: the implementations of [`crate::simd::Lanes`]. No loss logic.
+//!
+//! - [`scalar::Scalar`]: plain `f32`, every target.
+//! - [`wide::Wide`]: `wide::f32x4`, the compile-time baseline, every target.
+//! - `pulp::PulpLanes`: AVX2 / AVX-512 on x86-64 (with SSE registers) and
+//!   NEON on aarch64, run-time dispatched through `crate::dispatch`.
+
+pub mod scalar;
+pub mod wide;
+
+#[cfg(any(
+    all(target_arch = "x86_64", target_feature = "sse2"),
+    all(target_arch = "aarch64", target_feature = "neon")
+))]
+pub mod pulp;

@@ -1,0 +1,237 @@
+//! Choosing the instruction set: CPU detection, cached once in an atomic,
+//! and the explicit choice tests and benchmarks use.
+//!
+//! | target | paths, best first |
+//! |---|---|
+//! | x86-64 (with SSE) | AVX-512 (F+BW+CD+DQ+VL), AVX2+FMA, `wide` (SSE2), scalar |
+//! | aarch64 | NEON, `wide`, scalar |
+//! | anything else (Cortex-M, x86_64-unknown-none, wasm32, …) | `wide`, scalar |
+//!
+//! On x86-64 with the `std` feature detection uses `is_x86_feature_detected!`.
+//! Without it, it reads CPUID and XGETBV itself: the OS must have enabled
+//! the AVX (XCR0 bits 1–2) or AVX-512 (bits 1–2 and 5–7) register state, a
+//! check pulp's own no-std detection skips. pulp tokens are only built after
+//! this detection says yes.
+
+use core::sync::atomic::{AtomicU8, Ordering};
+
+#[cfg(target_arch = "x86_64")]
+pub mod cpuid;
+
+use crate::simd::Lanes;
+
+/// An instruction set a kernel can run on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Isa {
+    /// Plain `f32` code. Every target.
+    Scalar,
+    /// `wide::f32x4`, the compile-time baseline (SSE2, 32-bit NEON,
+    /// simd128, or plain arrays). Every target.
+    Wide,
+    /// AVX2 + FMA (x86-64-v3), through pulp. FMA is never used for math.
+    Avx2,
+    /// AVX-512 F/BW/CD/DQ/VL (x86-64-v4), through pulp.
+    Avx512,
+    /// NEON on aarch64, through pulp.
+    Neon,
+}
+
+impl Isa {
+    /// Every variant, best first.
+    pub const ALL: [Isa; 5] = [Isa::Avx512, Isa::Avx2, Isa::Neon, Isa::Wide, Isa::Scalar];
+
+    /// The best instruction set this CPU supports, detected once and cached.
+    #[must_use]
+    pub fn best() -> Isa {
+        static BEST: AtomicU8 = AtomicU8::new(u8::MAX);
+        let cached = BEST.load(Ordering::Relaxed);
+        if let Some(isa) = Isa::from_u8(cached) {
+            return isa;
+        }
+        let isa = Isa::ALL
+            .into_iter()
+            .find(|isa| isa.is_available())
+            .unwrap_or(Isa::Scalar);
+        BEST.store(isa as u8, Ordering::Relaxed);
+        isa
+    }
+
+    /// Whether this CPU (and this build) can run `self`.
+    #[must_use]
+    pub fn is_available(self) -> bool {
+        match self {
+            Isa::Scalar | Isa::Wide => true,
+            Isa::Avx2 => x86::avx2_available(),
+            Isa::Avx512 => x86::avx512_available(),
+            Isa::Neon => cfg!(all(target_arch = "aarch64", target_feature = "neon")),
+        }
+    }
+
+    /// The instruction sets this CPU can run, best first.
+    pub fn available() -> impl Iterator<Item = Isa> {
+        Isa::ALL.into_iter().filter(|isa| isa.is_available())
+    }
+
+    /// A short lower-case name (`"avx512"`, `"scalar"`, …).
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Isa::Scalar => "scalar",
+            Isa::Wide => "wide",
+            Isa::Avx2 => "avx2",
+            Isa::Avx512 => "avx512",
+            Isa::Neon => "neon",
+        }
+    }
+
+    fn from_u8(v: u8) -> Option<Isa> {
+        Isa::ALL.into_iter().find(|isa| *isa as u8 == v)
+    }
+}
+
+impl core::fmt::Display for Isa {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A computation generic over the backend: `dispatch` calls it with the
+/// [`Lanes`] token of the chosen instruction set.
+pub(crate) trait LanesFn {
+    type Output;
+    fn call<L: Lanes>(self, l: L) -> Self::Output;
+}
+
+/// Runs `f` on `isa`. Returns `None` if this CPU cannot run `isa`.
+#[inline]
+pub(crate) fn dispatch<F: LanesFn>(isa: Isa, f: F) -> Option<F::Output> {
+    match isa {
+        Isa::Scalar => Some(f.call(crate::arch::scalar::Scalar)),
+        Isa::Wide => Some(f.call(crate::arch::wide::Wide)),
+        Isa::Avx2 => x86::run_avx2(f),
+        Isa::Avx512 => x86::run_avx512(f),
+        Isa::Neon => neon::run(f),
+    }
+}
+
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+mod x86 {
+    use super::LanesFn;
+    #[cfg(not(feature = "std"))]
+    use super::cpuid;
+    use crate::arch::pulp::PulpLanes;
+    use pulp::x86::{V3, V4};
+
+    /// Adapts a [`LanesFn`] to pulp's `WithSimd`, so that pulp compiles it
+    /// with the token's target features enabled.
+    struct WithLanes<F, const R: usize>(F);
+
+    impl<F: LanesFn, const R: usize> pulp::WithSimd for WithLanes<F, R> {
+        type Output = F::Output;
+        #[inline(always)]
+        fn with_simd<S: pulp::Simd>(self, simd: S) -> F::Output {
+            self.0.call(PulpLanes::<S, R>::new(simd))
+        }
+    }
+
+    pub(super) fn run_avx2<F: LanesFn>(f: F) -> Option<F::Output> {
+        if !avx2_available() {
+            return None;
+        }
+        // SAFETY: avx2_available() checked every feature V3 enables (and,
+        // through XCR0, that the OS saves the AVX state).
+        let simd = unsafe { V3::new_unchecked() };
+        Some(pulp::Simd::vectorize(simd, WithLanes::<F, 8>(f)))
+    }
+
+    pub(super) fn run_avx512<F: LanesFn>(f: F) -> Option<F::Output> {
+        if !avx512_available() {
+            return None;
+        }
+        // SAFETY: avx512_available() checked every feature V4 enables (and,
+        // through XCR0, that the OS saves the AVX-512 state).
+        let simd = unsafe { V4::new_unchecked() };
+        Some(pulp::Simd::vectorize(simd, WithLanes::<F, 4>(f)))
+    }
+
+    #[cfg(feature = "std")]
+    pub(super) fn avx2_available() -> bool {
+        std::is_x86_feature_detected!("avx2")
+            && std::is_x86_feature_detected!("fma")
+            && std::is_x86_feature_detected!("bmi1")
+            && std::is_x86_feature_detected!("bmi2")
+            && std::is_x86_feature_detected!("lzcnt")
+            && std::is_x86_feature_detected!("popcnt")
+            && std::is_x86_feature_detected!("sse4.2")
+            && std::is_x86_feature_detected!("fxsr")
+    }
+
+    #[cfg(feature = "std")]
+    pub(super) fn avx512_available() -> bool {
+        avx2_available()
+            && std::is_x86_feature_detected!("avx512f")
+            && std::is_x86_feature_detected!("avx512bw")
+            && std::is_x86_feature_detected!("avx512cd")
+            && std::is_x86_feature_detected!("avx512dq")
+            && std::is_x86_feature_detected!("avx512vl")
+    }
+
+    #[cfg(not(feature = "std"))]
+    pub(super) fn avx2_available() -> bool {
+        cpuid::detect().avx2
+    }
+
+    #[cfg(not(feature = "std"))]
+    pub(super) fn avx512_available() -> bool {
+        cpuid::detect().avx512
+    }
+}
+
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+mod x86 {
+    use super::LanesFn;
+    pub(super) fn avx2_available() -> bool {
+        false
+    }
+    pub(super) fn avx512_available() -> bool {
+        false
+    }
+    pub(super) fn run_avx2<F: LanesFn>(_: F) -> Option<F::Output> {
+        None
+    }
+    pub(super) fn run_avx512<F: LanesFn>(_: F) -> Option<F::Output> {
+        None
+    }
+}
+
+#[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+mod neon {
+    use super::LanesFn;
+    use crate::arch::pulp::PulpLanes;
+    use pulp::aarch64::Neon;
+
+    struct WithLanes<F>(F);
+
+    impl<F: LanesFn> pulp::WithSimd for WithLanes<F> {
+        type Output = F::Output;
+        #[inline(always)]
+        fn with_simd<S: pulp::Simd>(self, simd: S) -> F::Output {
+            self.0.call(PulpLanes::<S, 16>::new(simd))
+        }
+    }
+
+    pub(super) fn run<F: LanesFn>(f: F) -> Option<F::Output> {
+        // SAFETY: this module is only compiled for aarch64 targets with the
+        // `neon` target feature enabled at compile time.
+        let simd = unsafe { Neon::new_unchecked() };
+        Some(pulp::Simd::vectorize(simd, WithLanes(f)))
+    }
+}
+
+#[cfg(not(all(target_arch = "aarch64", target_feature = "neon")))]
+mod neon {
+    use super::LanesFn;
+    pub(super) fn run<F: LanesFn>(_: F) -> Option<F::Output> {
+        None
+    }
+}

@@ -1,0 +1,69 @@
+//! The one error type every loss returns.
+
+use crate::dispatch::Isa;
+
+/// Why a loss call was refused. Nothing was written when one is returned.
+///
+/// Every variant names the offending argument as it is spelled in the
+/// signature (`"input"`, `"target"`, `"grad"`, `"delta"`, …).
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum LossError {
+    /// `argument` has `actual` elements where `expected` were needed.
+    LengthMismatch {
+        /// The argument whose length is wrong.
+        argument: &'static str,
+        /// The length it must have.
+        expected: usize,
+        /// The length it has.
+        actual: usize,
+    },
+    /// `argument` has no elements; a mean over nothing is undefined.
+    Empty {
+        /// The empty argument.
+        argument: &'static str,
+    },
+    /// A parameter is outside its domain.
+    InvalidParameter {
+        /// The parameter's name.
+        argument: &'static str,
+        /// The value given.
+        value: f32,
+        /// What it must satisfy, e.g. `"finite and > 0"`.
+        requirement: &'static str,
+    },
+    /// The instruction set asked for is not available on this CPU or build.
+    IsaUnavailable {
+        /// The instruction set asked for.
+        isa: Isa,
+    },
+}
+
+impl core::fmt::Display for LossError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match *self {
+            LossError::LengthMismatch {
+                argument,
+                expected,
+                actual,
+            } => write!(
+                f,
+                "`{argument}` has {actual} elements, expected {expected} (the length of `input`)"
+            ),
+            LossError::Empty { argument } => write!(f, "`{argument}` is empty"),
+            LossError::InvalidParameter {
+                argument,
+                value,
+                requirement,
+            } => write!(
+                f,
+                "`{argument}` = {value} is invalid: must be {requirement}"
+            ),
+            LossError::IsaUnavailable { isa } => {
+                write!(f, "instruction set `{isa}` is not available on this CPU")
+            }
+        }
+    }
+}
+
+impl core::error::Error for LossError {}

@@ -1,0 +1,97 @@
+//! The `Lanes` trait: the one vector abstraction every kernel is written against.
+//!
+//! A `Lanes` value is a zero-sized token that proves its instruction set is
+//! usable; its associated types are the vector registers. Kernels take the
+//! token by value and call its methods, so one kernel source compiles to
+//! scalar code, the `wide` baseline, AVX2, AVX-512 and NEON.
+//!
+//! Every operation here is exact IEEE-754 single precision with the same
+//! result on every backend: there is deliberately no fused multiply-add, no
+//! reciprocal estimate and no min/max (whose NaN handling differs per ISA).
+//! Clamps and branches are written with comparisons and [`Lanes::select`],
+//! which keep a NaN input a NaN.
+
+/// Number of virtual lanes in the canonical accumulation (DESIGN.md §2.3):
+/// element `i` of a stream is summed into virtual lane `i % VIRTUAL_LANES`.
+pub const VIRTUAL_LANES: usize = 64;
+
+/// A backend's f32 vector type and the operations the kernels need.
+///
+/// `WIDTH * REGS == VIRTUAL_LANES` for every implementation, so a "chunk" of
+/// 64 consecutive elements is always `REGS` registers, whatever the ISA.
+pub trait Lanes: Copy {
+    /// A register of `WIDTH` f32 lanes.
+    type V: Copy;
+    /// A lane mask produced by comparisons.
+    type M: Copy;
+    /// A register of `WIDTH` u32 lanes (bit patterns of `V`).
+    type U: Copy;
+    /// `REGS` registers: one 64-element chunk (an accumulator, say).
+    type Chunk: Copy + AsRef<[Self::V]> + AsMut<[Self::V]>;
+
+    /// f32 lanes per register.
+    const WIDTH: usize;
+    /// Registers per 64-element chunk.
+    const REGS: usize;
+
+    /// All lanes set to `x`.
+    fn splat(self, x: f32) -> Self::V;
+    /// A chunk of `REGS` registers, every lane `+0.0`.
+    fn zero_chunk(self) -> Self::Chunk;
+
+    /// Reads `WIDTH` consecutive f32 from `ptr` (any alignment).
+    ///
+    /// # Safety
+    /// `ptr .. ptr + WIDTH` must be readable f32.
+    unsafe fn load(self, ptr: *const f32) -> Self::V;
+    /// Writes `WIDTH` consecutive f32 to `ptr` (any alignment).
+    ///
+    /// # Safety
+    /// `ptr .. ptr + WIDTH` must be writable f32.
+    unsafe fn store(self, ptr: *mut f32, v: Self::V);
+
+    /// `a + b`, rounded once.
+    fn add(self, a: Self::V, b: Self::V) -> Self::V;
+    /// `a - b`, rounded once.
+    fn sub(self, a: Self::V, b: Self::V) -> Self::V;
+    /// `a * b`, rounded once (never fused with a following add).
+    fn mul(self, a: Self::V, b: Self::V) -> Self::V;
+    /// `a / b`, correctly rounded.
+    fn div(self, a: Self::V, b: Self::V) -> Self::V;
+    /// `|a|` (clears the sign bit; NaN stays NaN).
+    fn abs(self, a: Self::V) -> Self::V;
+    /// `-a` (flips the sign bit).
+    fn neg(self, a: Self::V) -> Self::V;
+
+    /// Lanes where `a < b` (false where either is NaN).
+    fn lt(self, a: Self::V, b: Self::V) -> Self::M;
+    /// Lanes where `a <= b` (false where either is NaN).
+    fn le(self, a: Self::V, b: Self::V) -> Self::M;
+    /// Lanes where `a > b` (false where either is NaN).
+    fn gt(self, a: Self::V, b: Self::V) -> Self::M;
+    /// Lanes where `a >= b` (false where either is NaN).
+    fn ge(self, a: Self::V, b: Self::V) -> Self::M;
+    /// Lanes where `a == b` (false where either is NaN).
+    fn eq(self, a: Self::V, b: Self::V) -> Self::M;
+    /// Lane-wise `if m { a } else { b }`.
+    fn select(self, m: Self::M, a: Self::V, b: Self::V) -> Self::V;
+
+    /// The bit patterns of `a`.
+    fn to_bits(self, a: Self::V) -> Self::U;
+    /// The f32 whose bit patterns are `a`.
+    fn from_bits(self, a: Self::U) -> Self::V;
+    /// All u32 lanes set to `x`.
+    fn splat_u(self, x: u32) -> Self::U;
+    /// Wrapping `a + b` on u32 lanes.
+    fn add_u(self, a: Self::U, b: Self::U) -> Self::U;
+    /// Wrapping `a - b` on u32 lanes.
+    fn sub_u(self, a: Self::U, b: Self::U) -> Self::U;
+    /// Bitwise `a & b`.
+    fn and_u(self, a: Self::U, b: Self::U) -> Self::U;
+    /// Bitwise `a | b`.
+    fn or_u(self, a: Self::U, b: Self::U) -> Self::U;
+    /// Logical shift left of every lane by `SHIFT` (< 32) bits.
+    fn shl_u<const SHIFT: u32>(self, a: Self::U) -> Self::U;
+    /// Logical shift right of every lane by `SHIFT` (< 32) bits.
+    fn shr_u<const SHIFT: u32>(self, a: Self::U) -> Self::U;
+}
