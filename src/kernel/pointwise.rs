@@ -172,19 +172,18 @@ unsafe fn chunk_body<L: Lanes, K: PointwiseKernel, const MODE: u8>(
                 l.select(l.lt(index, valid), value, l.splat(0.0))
             }
         };
-        // SAFETY (all three arms): off + WIDTH <= 64 and the caller
-        // guarantees 64 f32 behind `out` in these modes.
         match MODE {
-            mode::GRAD_OVERWRITE => unsafe {
-                l.store(out.add(off), l.mul(deriv, scale));
-            },
+            // SAFETY: off + WIDTH <= 64 and the caller guarantees 64
+            // writable f32 behind `out` in this mode.
+            mode::GRAD_OVERWRITE => unsafe { l.store(out.add(off), l.mul(deriv, scale)) },
+            // SAFETY: as above, and `out` is also readable in this mode.
             mode::GRAD_ACCUMULATE => unsafe {
                 let g = l.load(out.add(off));
                 l.store(out.add(off), l.add(g, l.mul(deriv, scale)));
             },
-            mode::PER_ELEMENT => unsafe {
-                l.store(out.add(off), value);
-            },
+            // SAFETY: off + WIDTH <= 64 and the caller guarantees 64
+            // writable f32 behind `out` in this mode.
+            mode::PER_ELEMENT => unsafe { l.store(out.add(off), value) },
             _ => {}
         }
         if MODE != mode::PER_ELEMENT {

@@ -79,6 +79,7 @@ pub trait Lanes: Copy {
     /// The bit patterns of `a`.
     fn to_bits(self, a: Self::V) -> Self::U;
     /// The f32 whose bit patterns are `a`.
+    #[allow(clippy::wrong_self_convention)] // `self` is the backend token
     fn from_bits(self, a: Self::U) -> Self::V;
     /// All u32 lanes set to `x`.
     fn splat_u(self, x: u32) -> Self::U;
