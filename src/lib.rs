@@ -52,3 +52,8 @@ pub use dispatch::Isa;
 pub use error::LossError;
 pub use loss::regression::{Huber, L1, Mse, SmoothL1};
 pub use loss::{Grad, PointwiseLoss, Reduction};
+
+/// The README's code blocks, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
