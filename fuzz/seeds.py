@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+"""Writes the committed seed corpus of the fuzz targets (edge cases).
+
+The byte format is documented in fuzz/src/input.rs (floats, streams, shape
+header) and fuzz/src/regression.rs (the regression target's layout). Run
+from anywhere: `python3 fuzz/seeds.py`; it rewrites fuzz/corpus/<target>/.
+"""
+import os
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# Indices into SPECIALS (fuzz/src/input.rs).
+S = dict(zero=0, negzero=1, one=2, negone=3, half=4, neghalf=5, two=6,
+         minpos=7, negminpos=8, minsub=9, negminsub=10, maxsub=11, midsub=12,
+         max=13, min=14, inf=15, neginf=16, nan=17, negnan=18, snan=19,
+         nanpayload=20, e30=21, nege30=22, em30=23, negem30=24, sqrtmax=25,
+         negsqrtmax=26, halfmax=27, neghalfmax=28, p24=29, p24p1=30, em20=31,
+         tenth=32, negtenth=33, sub3em39=34, em6=35)
+NSPECIAL = 36
+
+
+def special(name):
+    return bytes([0, S[name]])
+
+
+def bits(b):
+    return bytes([1]) + struct.pack('<I', b)
+
+
+def nice(v):
+    return bytes([2]) + struct.pack('<h', int(round(v * 64)))
+
+
+def f(v):
+    """A float: exactly, via its bit pattern."""
+    return bits(struct.unpack('<I', struct.pack('<f', v))[0])
+
+
+def header(n, offs=(0, 0, 0), tsel=0, osel=0, tail_guard=False):
+    return struct.pack('<H', n) + bytes(offs) + bytes([tsel, osel, 1 if tail_guard else 0])
+
+
+def patches(items=()):
+    out = bytes([len(items)])
+    for idx, val in items:
+        out += struct.pack('<H', idx) + val
+    return out
+
+
+def explicit(vals, p=()):
+    return bytes([0]) + b''.join(vals) + patches(p)
+
+
+def const(v, p=()):
+    return bytes([1]) + v + patches(p)
+
+
+def rng(seed, dist, p=()):
+    return bytes([2]) + struct.pack('<Q', seed) + dist + patches(p)
+
+
+def ramp(start, step, p=()):
+    return bytes([3]) + start + step + patches(p)
+
+
+def near_input(seed, dist, p=()):
+    return bytes([4]) + struct.pack('<Q', seed) + dist + patches(p)
+
+
+def same_as_input(p=()):
+    return bytes([5]) + patches(p)
+
+
+def uniform(scale):
+    return bytes([0]) + scale
+
+
+def random_bits():
+    return bytes([1])
+
+
+def log_uniform(lo, span):
+    return bytes([2, lo + 150, span])
+
+
+def mixed(p):
+    return bytes([3, p])
+
+
+def regression(n, input_s, target_s, grad_s, delta=nice(1.0), beta=nice(1.0),
+               reds=0, scale_o=nice(1.0), scale_a=nice(0.5), **hdr):
+    return (header(n, **hdr) + delta + beta + bytes([reds]) + scale_o + scale_a
+            + input_s + target_s + grad_s)
+
+
+def regression_seeds():
+    specials = [special(k) for k in S]
+    seeds = {}
+    # Every length class: tiny, one register, one chunk +-1, one block +-1,
+    # several blocks with a tail, at varied offsets.
+    for i, n in enumerate([1, 3, 15, 16, 17, 63, 64, 65, 127, 255, 256, 257, 511, 1100]):
+        seeds[f'len_{n}'] = regression(
+            n, rng(i, uniform(nice(4.0))), rng(100 + i, uniform(nice(4.0))),
+            rng(200 + i, uniform(nice(1.0))), offs=(i % 16, (3 * i) % 16, (7 * i) % 16),
+            tail_guard=bool(i & 1), reds=i & 3)
+    # All specials against all specials (shifted), and as initial gradient.
+    rot = specials[5:] + specials[:5]
+    seeds['specials'] = regression(NSPECIAL, explicit(specials), explicit(rot), explicit(specials[::-1]))
+    seeds['specials_x_one'] = regression(NSPECIAL, explicit(specials), const(nice(1.0)), const(special('nanpayload')))
+    # NaN / inf at chunk and block boundaries, in input, target and gradient.
+    edges = [0, 63, 64, 255, 256, 299]
+    seeds['nan_edges'] = regression(
+        300, rng(1, uniform(nice(2.0)), [(i, special('nan')) for i in edges]),
+        rng(2, uniform(nice(2.0)), [(1, special('snan')), (65, special('nanpayload'))]),
+        rng(3, uniform(nice(1.0)), [(2, special('negnan'))]), offs=(1, 2, 3))
+    seeds['inf_edges'] = regression(
+        300, rng(1, uniform(nice(2.0)), [(i, special('inf')) for i in edges]),
+        rng(2, uniform(nice(2.0)), [(63, special('inf')), (64, special('neginf'))]),
+        rng(3, uniform(nice(1.0))))
+    # Residual exactly zero (L1's sign(0)), and tiny residuals.
+    seeds['zero_residual'] = regression(200, rng(4, mixed(40)), same_as_input(), rng(5, uniform(nice(1.0))))
+    seeds['tiny_residual'] = regression(200, rng(6, uniform(nice(100.0))), near_input(7, log_uniform(-40, 20)),
+                                        rng(8, uniform(nice(1.0))))
+    # Residuals around the Huber / SmoothL1 thresholds.
+    seeds['threshold'] = regression(257, rng(9, uniform(nice(1.0))), near_input(10, uniform(nice(1.0))),
+                                    const(special('zero')), delta=nice(0.25), beta=nice(0.5))
+    seeds['threshold_ramp'] = regression(130, ramp(nice(-2.0), f(1.0 / 32.0)), const(special('zero')),
+                                         const(special('zero')), delta=nice(1.0), beta=nice(1.0))
+    # Subnormals and huge values, near overflow of r, r^2 and sums.
+    seeds['subnormal'] = regression(300, rng(11, log_uniform(-150, 30)), rng(12, log_uniform(-150, 30)),
+                                    rng(13, log_uniform(-150, 30)), scale_o=special('minsub'),
+                                    scale_a=special('maxsub'), delta=special('minsub'), beta=special('midsub'))
+    seeds['huge'] = regression(300, rng(14, log_uniform(90, 38)), rng(15, log_uniform(90, 38)),
+                               rng(16, log_uniform(90, 38)), scale_o=special('max'), scale_a=special('e30'),
+                               delta=special('e30'), beta=special('max'))
+    seeds['sqrt_max'] = regression(64, const(special('sqrtmax')), const(special('zero')), const(special('zero')),
+                                   reds=3)
+    seeds['random_bits'] = regression(700, rng(17, random_bits()), rng(18, random_bits()), rng(19, random_bits()),
+                                      offs=(5, 9, 13))
+    seeds['mixed'] = regression(1000, rng(20, mixed(30)), rng(21, mixed(30)), rng(22, mixed(30)), reds=1,
+                                offs=(15, 0, 7), tail_guard=True)
+    # Scale edge cases.
+    for name in ['zero', 'negzero', 'nan', 'inf', 'minsub', 'max']:
+        seeds[f'scale_{name}'] = regression(100, rng(23, uniform(nice(3.0))), rng(24, uniform(nice(3.0))),
+                                            rng(25, uniform(nice(1.0))), scale_o=special(name),
+                                            scale_a=special(name), reds=2)
+    # Invalid and boundary parameters.
+    for name in ['zero', 'negzero', 'nan', 'negnan', 'inf', 'neginf', 'negone', 'minsub', 'max']:
+        seeds[f'param_{name}'] = regression(70, rng(26, uniform(nice(3.0))), rng(27, uniform(nice(3.0))),
+                                            const(special('zero')), delta=special(name), beta=special(name))
+    # Error paths: empty input, mismatched target / output lengths.
+    seeds['empty'] = regression(0, const(special('one')), const(special('one')), const(special('one')))
+    for sel in range(8):
+        seeds[f'mismatch_target_{sel}'] = regression(
+            65, rng(28, uniform(nice(1.0))), rng(29, uniform(nice(1.0))), rng(30, uniform(nice(1.0))),
+            tsel=160 + sel)
+        seeds[f'mismatch_out_{sel}'] = regression(
+            65, rng(28, uniform(nice(1.0))), rng(29, uniform(nice(1.0))), rng(30, uniform(nice(1.0))),
+            osel=160 + sel, tail_guard=bool(sel & 1))
+    seeds['mismatch_both'] = regression(300, rng(31, uniform(nice(1.0))), rng(32, uniform(nice(1.0))),
+                                        rng(33, uniform(nice(1.0))), tsel=160, osel=167)
+    seeds['empty_mismatch'] = regression(0, const(special('one')), const(special('one')), const(special('one')),
+                                         tsel=160, osel=162)
+    return seeds
+
+
+def write(target, seeds):
+    d = os.path.join(HERE, 'corpus', target)
+    os.makedirs(d, exist_ok=True)
+    for old in os.listdir(d):
+        os.remove(os.path.join(d, old))
+    for name, data in seeds.items():
+        with open(os.path.join(d, name), 'wb') as fh:
+            fh.write(data)
+    print(f'{target}: {len(seeds)} seeds, {sum(map(len, seeds.values()))} bytes')
+
+
+if __name__ == '__main__':
+    write('regression', regression_seeds())

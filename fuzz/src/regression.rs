@@ -1,0 +1,203 @@
+//! The regression target: MSE, L1, Huber (δ) and Smooth L1 (β) on one
+//! decoded case each run.
+//!
+//! Byte layout after the [`Shape`] header: δ and β (floats, any bits, so
+//! invalid ones too), a reductions byte (bit 0: overwrite call uses `Sum`,
+//! bit 1: accumulate call uses `Sum`), the two gradient scales (floats),
+//! then three streams: input (`n`), target (`max(n, target_len)`, derived
+//! from the input by stream tags 4/5) and the initial gradient
+//! (`max(n, out_len)`).
+
+use simdloss::{Huber, L1, LossError, Mse, Reduction, SmoothL1};
+
+use crate::input::{Input, Shape};
+use crate::pointwise::{Bounds, Case, LIMIT, Reference, check_loss};
+
+/// Error bounds of the four regression kernels, in units of `u = 2^-24`.
+///
+/// Per element the worst kernel rounds 4 times on the way to the value
+/// (Smooth L1's quadratic branch: `r = x - y`, `q = r/β`, `½q·r`; Huber's
+/// linear branch: `r`, `|r| - ½δ`, `δ·(…)` where `|r| - ½δ >= |r|/2`
+/// doubles the effect of `r`'s rounding): 4u, checked at 5u. Gradient:
+/// at most 4 roundings (`r`, `r/β`, the Mean scale `s/n`, `d·s`) plus the
+/// accumulate add: 5u relative to `|g0| + |s·d|`, checked at 6u. Value:
+/// a term's 4u plus at most 9 f32 adds in the canonical sum (3 serial, 6
+/// tree) plus the final rounding to f32 = 14u; checked at the documented
+/// 2^-20 = 16u.
+pub const BOUNDS: Bounds = Bounds {
+    elem: 5.0,
+    grad: 6.0,
+    value: 16.0,
+};
+
+fn residual(x: f64, y: f64) -> Option<f64> {
+    let r = x - y;
+    // |r| <= LIMIT keeps the f32 residual, 2r and every branch's
+    // intermediates far from overflow.
+    (r.is_finite() && r.abs() <= LIMIT).then_some(r)
+}
+
+fn in_range((v, d): (f64, f64)) -> Option<(f64, f64)> {
+    (v.abs() <= LIMIT && d.abs() <= LIMIT).then_some((v, d))
+}
+
+fn sign(r: f64) -> f64 {
+    if r > 0.0 {
+        1.0
+    } else if r < 0.0 {
+        -1.0
+    } else {
+        0.0
+    }
+}
+
+/// `r²`, `2r`.
+pub struct MseRef;
+impl Reference for MseRef {
+    fn eval(&self, x: f64, y: f64) -> Option<(f64, f64)> {
+        let r = residual(x, y)?;
+        in_range((r * r, 2.0 * r))
+    }
+}
+
+/// `|r|`, `sign(r)`.
+pub struct L1Ref;
+impl Reference for L1Ref {
+    fn eval(&self, x: f64, y: f64) -> Option<(f64, f64)> {
+        let r = residual(x, y)?;
+        in_range((r.abs(), sign(r)))
+    }
+}
+
+/// `½r²` if `|r| <= δ` else `δ(|r| - ½δ)`; `clamp(r, -δ, δ)`.
+pub struct HuberRef(pub f64);
+impl Reference for HuberRef {
+    fn eval(&self, x: f64, y: f64) -> Option<(f64, f64)> {
+        let delta = self.0;
+        let r = residual(x, y)?;
+        let a = r.abs();
+        let v = if a <= delta {
+            0.5 * r * r
+        } else {
+            delta * (a - 0.5 * delta)
+        };
+        in_range((v, r.clamp(-delta, delta)))
+    }
+}
+
+/// `½r²/β` if `|r| < β` else `|r| - ½β`; `clamp(r/β, -1, 1)`; β = 0 is L1.
+pub struct SmoothL1Ref(pub f64);
+impl Reference for SmoothL1Ref {
+    fn eval(&self, x: f64, y: f64) -> Option<(f64, f64)> {
+        let beta = self.0;
+        if beta == 0.0 {
+            return L1Ref.eval(x, y);
+        }
+        let r = residual(x, y)?;
+        let a = r.abs();
+        let v = if a < beta {
+            0.5 * r * r / beta
+        } else {
+            a - 0.5 * beta
+        };
+        in_range((v, (r / beta).clamp(-1.0, 1.0)))
+    }
+}
+
+fn check_param<T>(
+    res: Result<T, LossError>,
+    argument: &str,
+    value: f32,
+    valid: bool,
+    stored: impl Fn(&T) -> f32,
+) -> Option<T> {
+    match res {
+        Ok(loss) => {
+            assert!(
+                valid,
+                "{argument} = {value:e} ({:#010x}) accepted",
+                value.to_bits()
+            );
+            assert_eq!(
+                stored(&loss).to_bits(),
+                value.to_bits(),
+                "{argument} stored changed"
+            );
+            Some(loss)
+        }
+        Err(LossError::InvalidParameter {
+            argument: a,
+            value: v,
+            ..
+        }) => {
+            assert!(!valid, "{argument} = {value:e} refused");
+            assert_eq!(a, argument, "InvalidParameter names the wrong argument");
+            assert_eq!(
+                v.to_bits(),
+                value.to_bits(),
+                "InvalidParameter reports another value"
+            );
+            None
+        }
+        Err(e) => panic!("{argument} = {value:e}: unexpected error {e:?}"),
+    }
+}
+
+/// Decodes one case from `data` and checks all four losses on it.
+pub fn fuzz_one(data: &[u8]) {
+    let mut inp = Input::new(data);
+    let shape = Shape::read(&mut inp);
+    let delta = inp.float();
+    let beta = inp.float();
+    let reds = inp.u8();
+    let red = |bit: u8| {
+        if reds & bit != 0 {
+            Reduction::Sum
+        } else {
+            Reduction::Mean
+        }
+    };
+    let overwrite = (red(1), inp.float());
+    let accumulate = (red(2), inp.float());
+    let n = shape.n;
+    let input = inp.stream(n, None);
+    let target = inp.stream(n.max(shape.target_len), Some(&input));
+    let grad0 = inp.stream(n.max(shape.out_len), None);
+    let case = Case {
+        shape,
+        input,
+        target,
+        grad0,
+        overwrite,
+        accumulate,
+    };
+
+    check_loss("mse", Mse::new(), &MseRef, &BOUNDS, &case);
+    check_loss("l1", L1::new(), &L1Ref, &BOUNDS, &case);
+    let huber = check_param(
+        Huber::new(delta),
+        "delta",
+        delta,
+        delta.is_finite() && delta > 0.0,
+        Huber::delta,
+    );
+    if let Some(h) = huber {
+        check_loss("huber", h, &HuberRef(f64::from(delta)), &BOUNDS, &case);
+    }
+    let smooth = check_param(
+        SmoothL1::new(beta),
+        "beta",
+        beta,
+        beta.is_finite() && beta >= 0.0,
+        SmoothL1::beta,
+    );
+    if let Some(s) = smooth {
+        check_loss(
+            "smooth_l1",
+            s,
+            &SmoothL1Ref(f64::from(beta)),
+            &BOUNDS,
+            &case,
+        );
+    }
+}
