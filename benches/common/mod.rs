@@ -1,0 +1,271 @@
+//! Shared helpers of the benchmarks (`benches/*.rs`) and of
+//! `examples/bench_report.rs`: aligned buffers, deterministic inputs, the
+//! streaming-triad yardstick and the plain scalar loops a user would write.
+//!
+//! Included with `#[path = "common/mod.rs"] mod common;` (benches) or
+//! `#[path = "../benches/common/mod.rs"] mod common;` (examples), so not
+//! every item is used by every includer.
+#![allow(dead_code)]
+
+/// Sizes every pointwise benchmark runs at.
+pub const SIZES: [usize; 3] = [4096, 1 << 18, 1 << 24];
+
+/// Alignment (bytes) of the start of every [`AlignedBuf`] with offset 0:
+/// one cache line, one AVX-512 register.
+pub const ALIGN_BYTES: usize = 64;
+
+/// A `len`-element f32 buffer whose first element sits `offset` elements
+/// after a 64-byte boundary (offset 0: aligned; offset 1: the worst case for
+/// 16-lane loads, every register straddles a cache line once per 4).
+pub struct AlignedBuf {
+    storage: Vec<f32>,
+    start: usize,
+    len: usize,
+}
+
+impl AlignedBuf {
+    /// A zeroed buffer of `len` elements, `offset` elements past alignment.
+    pub fn new(len: usize, offset: usize) -> Self {
+        let align_elems = ALIGN_BYTES / core::mem::size_of::<f32>();
+        let storage = vec![0.0f32; len + offset + align_elems];
+        // align_offset may return usize::MAX only if alignment is impossible,
+        // which it is not for a 64-byte boundary of an f32 pointer: fall back
+        // to 0 (unaligned, but still in bounds) if it ever did.
+        let to_align = storage.as_ptr().align_offset(ALIGN_BYTES);
+        let to_align = if to_align < align_elems { to_align } else { 0 };
+        Self {
+            storage,
+            start: to_align + offset,
+            len,
+        }
+    }
+
+    /// A buffer filled by [`fill_uniform`] with `seed` in `[lo, hi)`.
+    pub fn uniform(len: usize, offset: usize, seed: u64, lo: f32, hi: f32) -> Self {
+        let mut buf = Self::new(len, offset);
+        fill_uniform(buf.as_mut_slice(), seed, lo, hi);
+        buf
+    }
+
+    /// The elements.
+    pub fn as_slice(&self) -> &[f32] {
+        &self.storage[self.start..self.start + self.len]
+    }
+
+    /// The elements, mutably.
+    pub fn as_mut_slice(&mut self) -> &mut [f32] {
+        &mut self.storage[self.start..self.start + self.len]
+    }
+}
+
+/// Fills `buf` with deterministic pseudo-random values in `[lo, hi)`
+/// (SplitMix64; 24 random bits per value, so no subnormals).
+pub fn fill_uniform(buf: &mut [f32], seed: u64, lo: f32, hi: f32) {
+    let mut state = seed;
+    for x in buf.iter_mut() {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        #[allow(clippy::cast_precision_loss)] // 24 bits: exact in f32
+        let unit = (z >> 40) as f32 / (1u64 << 24) as f32;
+        *x = lo + (hi - lo) * unit;
+    }
+}
+
+/// Input and target of a regression benchmark: both uniform in `[-2, 2)`,
+/// so `r = x − y` falls on both sides of `|r| = 1` (Huber δ = 1 and
+/// SmoothL1 β = 1 take each branch about half the time).
+pub struct Streams {
+    /// Model output.
+    pub input: AlignedBuf,
+    /// Target.
+    pub target: AlignedBuf,
+    /// Gradient / triad output.
+    pub out: AlignedBuf,
+}
+
+impl Streams {
+    /// Three `len`-element buffers, each `offset` elements past alignment.
+    pub fn new(len: usize, offset: usize) -> Self {
+        Self {
+            input: AlignedBuf::uniform(len, offset, 0x5eed_0001, -2.0, 2.0),
+            target: AlignedBuf::uniform(len, offset, 0x5eed_0002, -2.0, 2.0),
+            out: AlignedBuf::uniform(len, offset, 0x5eed_0003, -1.0, 1.0),
+        }
+    }
+}
+
+/// The triad's multiplier.
+pub const TRIAD_K: f32 = 0.75;
+
+/// The body of the streaming triad `c[i] = a[i] + k·b[i]`: zip iterators,
+/// no bounds checks, no reduction, so the compiler vectorizes it fully.
+/// 2 reads + 1 write per element: the memory traffic of a fused
+/// value + gradient pass.
+#[inline(always)]
+fn triad_body(a: &[f32], b: &[f32], c: &mut [f32], k: f32) {
+    for ((c, &a), &b) in c.iter_mut().zip(a).zip(b) {
+        *c = a + k * b;
+    }
+}
+
+/// The triad compiled for the crate's compile-time baseline (SSE2 on
+/// x86-64).
+#[inline(never)]
+pub fn triad_baseline(a: &[f32], b: &[f32], c: &mut [f32], k: f32) {
+    triad_body(a, b, c, k);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline(never)]
+fn triad_avx2(a: &[f32], b: &[f32], c: &mut [f32], k: f32) {
+    triad_body(a, b, c, k);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq")]
+#[inline(never)]
+fn triad_avx512(a: &[f32], b: &[f32], c: &mut [f32], k: f32) {
+    triad_body(a, b, c, k);
+}
+
+/// A triad function: `c[i] = a[i] + k·b[i]`.
+pub type TriadFn = fn(&[f32], &[f32], &mut [f32], f32);
+
+/// The triad compiled for the widest vectors this CPU has (AVX-512, else
+/// AVX2, else the baseline), and the name of that ISA. This is the fair
+/// yardstick: the memory system, not the vector width, should bound it.
+pub fn best_triad() -> (TriadFn, &'static str) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx512f")
+            && std::is_x86_feature_detected!("avx512vl")
+            && std::is_x86_feature_detected!("avx512bw")
+            && std::is_x86_feature_detected!("avx512dq")
+        {
+            // SAFETY: the four AVX-512 features triad_avx512 enables were
+            // detected on this CPU just above.
+            return (|a, b, c, k| unsafe { triad_avx512(a, b, c, k) }, "avx512");
+        }
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            // SAFETY: AVX2 and FMA, the features triad_avx2 enables, were
+            // detected on this CPU just above.
+            return (|a, b, c, k| unsafe { triad_avx2(a, b, c, k) }, "avx2");
+        }
+    }
+    (triad_baseline, "baseline")
+}
+
+/// The plain scalar loops a user would write for each loss: one loop over
+/// zipped slices, the value summed in f64, the gradient of the mean
+/// (`∂/∂x · 1/n`) written in place. Compiled for the baseline target like
+/// any user code. Each returns the mean loss.
+pub mod plain {
+    /// Signature shared by the plain loops: `(input, target, grad) -> mean`.
+    pub type PlainFn = fn(&[f32], &[f32], &mut [f32]) -> f32;
+
+    #[allow(clippy::cast_precision_loss)]
+    fn inv_len(n: usize) -> f32 {
+        1.0 / n as f32
+    }
+
+    #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
+    fn mean(sum: f64, n: usize) -> f32 {
+        (sum / n as f64) as f32
+    }
+
+    /// MSE: `r²`, gradient `2r/n`.
+    #[inline(never)]
+    pub fn mse(input: &[f32], target: &[f32], grad: &mut [f32]) -> f32 {
+        let scale = 2.0 * inv_len(input.len());
+        let mut sum = 0.0f64;
+        for ((g, &x), &y) in grad.iter_mut().zip(input).zip(target) {
+            let r = x - y;
+            sum += f64::from(r * r);
+            *g = r * scale;
+        }
+        mean(sum, input.len())
+    }
+
+    /// L1: `|r|`, gradient `sign(r)/n` with `sign(0) = 0`.
+    #[inline(never)]
+    pub fn l1(input: &[f32], target: &[f32], grad: &mut [f32]) -> f32 {
+        let scale = inv_len(input.len());
+        let mut sum = 0.0f64;
+        for ((g, &x), &y) in grad.iter_mut().zip(input).zip(target) {
+            let r = x - y;
+            sum += f64::from(r.abs());
+            *g = if r > 0.0 {
+                scale
+            } else if r < 0.0 {
+                -scale
+            } else {
+                0.0
+            };
+        }
+        mean(sum, input.len())
+    }
+
+    /// Huber with δ = [`HUBER_DELTA`]: `½r²` if `|r| ≤ δ` else
+    /// `δ(|r| − ½δ)`, gradient `clamp(r, −δ, δ)/n`.
+    #[inline(never)]
+    pub fn huber(input: &[f32], target: &[f32], grad: &mut [f32]) -> f32 {
+        let delta = HUBER_DELTA;
+        let scale = inv_len(input.len());
+        let mut sum = 0.0f64;
+        for ((g, &x), &y) in grad.iter_mut().zip(input).zip(target) {
+            let r = x - y;
+            let a = r.abs();
+            let v = if a <= delta {
+                0.5 * r * r
+            } else {
+                delta * (a - 0.5 * delta)
+            };
+            sum += f64::from(v);
+            *g = r.clamp(-delta, delta) * scale;
+        }
+        mean(sum, input.len())
+    }
+
+    /// Smooth L1 with β = [`SMOOTH_L1_BETA`]: `½r²/β` if `|r| < β` else
+    /// `|r| − ½β`, gradient `clamp(r/β, −1, 1)/n`.
+    #[inline(never)]
+    pub fn smooth_l1(input: &[f32], target: &[f32], grad: &mut [f32]) -> f32 {
+        let beta = SMOOTH_L1_BETA;
+        let scale = inv_len(input.len());
+        let mut sum = 0.0f64;
+        for ((g, &x), &y) in grad.iter_mut().zip(input).zip(target) {
+            let r = x - y;
+            let a = r.abs();
+            let v = if a < beta {
+                0.5 * r * r / beta
+            } else {
+                a - 0.5 * beta
+            };
+            sum += f64::from(v);
+            *g = (r / beta).clamp(-1.0, 1.0) * scale;
+        }
+        mean(sum, input.len())
+    }
+
+    /// Huber's δ in every benchmark.
+    pub const HUBER_DELTA: f32 = 1.0;
+    /// Smooth L1's β in every benchmark.
+    pub const SMOOTH_L1_BETA: f32 = 1.0;
+}
+
+/// The CPU's model name from `/proc/cpuinfo`, if there is one.
+pub fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|line| line.starts_with("model name"))
+                .and_then(|line| line.split_once(':'))
+                .map(|(_, name)| name.trim().to_string())
+        })
+        .unwrap_or_else(|| String::from("unknown CPU"))
+}

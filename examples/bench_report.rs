@@ -1,0 +1,426 @@
+//! Prints a markdown table of the regression losses' fused value + gradient
+//! speed on every ISA this CPU has, against the two yardsticks of
+//! DESIGN.md §4 measured in the same run: the streaming triad
+//! `c[i] = a[i] + k·b[i]` (bar: ≤ 1.15× its time at 2^18 and 2^24 elements)
+//! and the plain scalar loop a user would write (bar: ≥ 6× faster at 4096
+//! elements). The bars are judged on the ISA `Isa::best()` picks.
+//!
+//! ```text
+//! cargo run --release --example bench_report
+//! ```
+//!
+//! No criterion: every variant of a group (each ISA, the triad, the plain
+//! loop) is timed in interleaved rounds over the same buffers, allocated
+//! once; each round times a batch of calls long enough for the clock; the
+//! table shows the median over rounds. A FAIL is reported, never turned
+//! into an exit code: timings on a shared machine are noisy.
+
+#[path = "../benches/common/mod.rs"]
+mod common;
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use common::plain::{self, PlainFn};
+use common::{SIZES, Streams, TRIAD_K, TriadFn};
+use simdloss::{Grad, Huber, Isa, L1, Mse, PointwiseLoss, Reduction, SmoothL1};
+
+/// Fused at 2^18 and 2^24 must take at most this many times the triad.
+const TRIAD_BAR: f64 = 1.15;
+/// Fused at 4096 must be at least this many times faster than the plain loop.
+const PLAIN_BAR: f64 = 6.0;
+
+/// One timed thing in a group.
+#[derive(Clone, Copy, PartialEq)]
+enum Variant {
+    Fused(Isa),
+    Triad,
+    Plain,
+}
+
+/// `n` elements, each buffer `offset` elements past 64-byte alignment.
+#[derive(Clone, Copy)]
+struct Case {
+    n: usize,
+    offset: usize,
+}
+
+impl Case {
+    fn label(self) -> String {
+        let n = match self.n.trailing_zeros() {
+            k if self.n.is_power_of_two() && k >= 14 => format!("2^{k}"),
+            _ => self.n.to_string(),
+        };
+        if self.offset == 0 {
+            n
+        } else {
+            format!("{n} (+{} elem)", self.offset)
+        }
+    }
+
+    /// Rounds per variant, and the wall time one batch should take.
+    fn schedule(self) -> (usize, Duration) {
+        if self.n >= 1 << 24 {
+            (21, Duration::from_millis(4))
+        } else {
+            (61, Duration::from_millis(3))
+        }
+    }
+}
+
+/// Median and minimum seconds per call of one variant.
+#[derive(Clone, Copy)]
+struct Timing {
+    median: f64,
+    min: f64,
+}
+
+/// Runs `f` `iters` times and returns the elapsed time.
+#[inline(never)]
+fn batch<F: FnMut()>(iters: u64, mut f: F) -> Duration {
+    let start = Instant::now();
+    for _ in 0..iters {
+        f();
+    }
+    start.elapsed()
+}
+
+/// Calls per batch so that one batch takes about `target`; `run(iters)`
+/// times a batch and returns seconds per call.
+fn calibrate<F: FnMut(u64) -> f64>(target: Duration, mut run: F) -> u64 {
+    let floor = target.as_secs_f64() / 4.0;
+    let mut iters = 1u64;
+    loop {
+        let per_call = run(iters);
+        #[allow(clippy::cast_precision_loss)]
+        let total = per_call * iters as f64;
+        if total >= floor || iters >= 1 << 30 {
+            let want = (target.as_secs_f64() / per_call.max(1e-12)).ceil();
+            // `want` is finite and positive; clamped into u64 range.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            return want.clamp(1.0, 1e9) as u64;
+        }
+        iters *= 2;
+    }
+}
+
+/// The group of one loss at one case: every variant timed in interleaved
+/// rounds over the same buffers.
+struct Group<'a, L> {
+    loss: L,
+    plain_fn: PlainFn,
+    triad_fn: TriadFn,
+    streams: &'a mut Streams,
+}
+
+impl<L: PointwiseLoss + Copy> Group<'_, L> {
+    /// One batch of `iters` calls of `v`; seconds per call.
+    fn run(&mut self, v: Variant, iters: u64) -> f64 {
+        let Streams { input, target, out } = &mut *self.streams;
+        let (x, y) = (input.as_slice(), target.as_slice());
+        let g = out.as_mut_slice();
+        let elapsed = match v {
+            Variant::Fused(isa) => {
+                let Ok(loss) = self.loss.with_isa(isa) else {
+                    return f64::NAN;
+                };
+                batch(iters, || {
+                    let r = loss.value_and_grad(
+                        black_box(x),
+                        black_box(y),
+                        Reduction::Mean,
+                        Grad::overwrite(black_box(&mut *g)),
+                    );
+                    black_box(r).ok();
+                })
+            }
+            Variant::Triad => {
+                let triad = self.triad_fn;
+                batch(iters, || {
+                    triad(black_box(x), black_box(y), black_box(&mut *g), TRIAD_K);
+                    black_box(&mut *g);
+                })
+            }
+            Variant::Plain => {
+                let plain_fn = self.plain_fn;
+                batch(iters, || {
+                    black_box(plain_fn(black_box(x), black_box(y), black_box(&mut *g)));
+                })
+            }
+        };
+        elapsed.as_secs_f64() / iters as f64
+    }
+
+    /// Calibrates, then times every variant `rounds` times, interleaved.
+    fn measure(&mut self, variants: &[Variant], rounds: usize, target: Duration) -> Vec<Timing> {
+        let iters: Vec<u64> = variants
+            .iter()
+            .map(|&v| calibrate(target, |iters| self.run(v, iters)))
+            .collect();
+        let mut samples = vec![Vec::with_capacity(rounds); variants.len()];
+        for _ in 0..rounds {
+            for ((&v, &it), s) in variants.iter().zip(&iters).zip(&mut samples) {
+                s.push(self.run(v, it));
+            }
+        }
+        samples
+            .into_iter()
+            .map(|mut s| {
+                s.sort_by(f64::total_cmp);
+                Timing {
+                    median: s[s.len() / 2],
+                    min: s[0],
+                }
+            })
+            .collect()
+    }
+
+    /// The fused value on `isa` and the plain loop's value and gradient
+    /// agree? Guards against a baseline that does different work.
+    fn check(&mut self, isa: Isa) -> Option<String> {
+        let Streams { input, target, out } = &mut *self.streams;
+        let (x, y) = (input.as_slice(), target.as_slice());
+        let mut plain_grad = out.as_slice().to_vec();
+        let plain_value = (self.plain_fn)(x, y, &mut plain_grad);
+        let loss = self.loss.with_isa(isa).ok()?;
+        let g = out.as_mut_slice();
+        let fused_value = match loss.value_and_grad(x, y, Reduction::Mean, Grad::overwrite(g)) {
+            Ok(v) => v,
+            Err(e) => return Some(format!("fused call failed: {e}")),
+        };
+        let value_rel = f64::from((fused_value - plain_value).abs()) / f64::from(plain_value.abs());
+        let grad_abs = out
+            .as_slice()
+            .iter()
+            .zip(&plain_grad)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        let grad_scale = plain_grad.iter().map(|g| g.abs()).fold(0.0f32, f32::max);
+        (value_rel > 1e-5 || grad_abs > 1e-5 * grad_scale).then(|| {
+            format!(
+                "{isa}: value {fused_value} vs plain {plain_value} (rel {value_rel:.1e}), \
+                 max |Δgrad| {grad_abs:.1e}"
+            )
+        })
+    }
+}
+
+/// Human time: ns, µs or ms with 3 significant digits.
+fn fmt_time(secs: f64) -> String {
+    let ns = secs * 1e9;
+    let (v, unit) = if ns < 1e3 {
+        (ns, "ns")
+    } else if ns < 1e6 {
+        (ns / 1e3, "µs")
+    } else {
+        (ns / 1e6, "ms")
+    };
+    if v < 10.0 {
+        format!("{v:.2} {unit}")
+    } else if v < 100.0 {
+        format!("{v:.1} {unit}")
+    } else {
+        format!("{v:.0} {unit}")
+    }
+}
+
+/// One table row's worth of results (fused on one ISA).
+struct Row {
+    loss: &'static str,
+    case: Case,
+    isa: Isa,
+    fused: Timing,
+    triad: Timing,
+    plain: Timing,
+}
+
+impl Row {
+    fn triad_ratio(&self) -> f64 {
+        self.fused.median / self.triad.median
+    }
+    fn plain_speedup(&self) -> f64 {
+        self.plain.median / self.fused.median
+    }
+    /// `Some(pass)` if a bar applies to this row.
+    fn bar(&self, best: Isa) -> Option<(bool, String)> {
+        if self.isa != best || self.case.offset != 0 {
+            return None;
+        }
+        if self.case.n >= 1 << 18 {
+            let r = self.triad_ratio();
+            Some((r <= TRIAD_BAR, format!("×triad {r:.2} ≤ {TRIAD_BAR}")))
+        } else {
+            let s = self.plain_speedup();
+            Some((s >= PLAIN_BAR, format!("×plain {s:.1} ≥ {PLAIN_BAR}")))
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_loss<L: PointwiseLoss + Copy>(
+    rows: &mut Vec<Row>,
+    notes: &mut Vec<String>,
+    name: &'static str,
+    loss: L,
+    plain_fn: PlainFn,
+    triad_fn: TriadFn,
+    case: Case,
+    streams: &mut Streams,
+) {
+    let isas: Vec<Isa> = Isa::available().collect();
+    let mut variants: Vec<Variant> = isas.iter().map(|&i| Variant::Fused(i)).collect();
+    variants.extend([Variant::Triad, Variant::Plain]);
+    let mut group = Group {
+        loss,
+        plain_fn,
+        triad_fn,
+        streams,
+    };
+    for &isa in &isas {
+        if let Some(msg) = group.check(isa) {
+            notes.push(format!("{name} {}: {msg}", case.label()));
+        }
+    }
+    let (rounds, target) = case.schedule();
+    let t = group.measure(&variants, rounds, target);
+    let (triad, plain) = (t[isas.len()], t[isas.len() + 1]);
+    for (&isa, &fused) in isas.iter().zip(&t) {
+        rows.push(Row {
+            loss: name,
+            case,
+            isa,
+            fused,
+            triad,
+            plain,
+        });
+    }
+}
+
+fn main() {
+    let started = Instant::now();
+    let best = Isa::best();
+    let (triad_fn, triad_isa) = common::best_triad();
+    let huber = Huber::new(plain::HUBER_DELTA).expect("δ = 1 is valid");
+    let smooth_l1 = SmoothL1::new(plain::SMOOTH_L1_BETA).expect("β = 1 is valid");
+
+    let mut cases = vec![
+        Case {
+            n: SIZES[0],
+            offset: 0,
+        },
+        Case {
+            n: SIZES[0],
+            offset: 1,
+        },
+    ];
+    cases.extend(SIZES[1..].iter().map(|&n| Case { n, offset: 0 }));
+
+    let mut rows = Vec::new();
+    let mut notes = Vec::new();
+    for &case in &cases {
+        eprintln!("measuring n = {} ...", case.label());
+        let mut streams = Streams::new(case.n, case.offset);
+        let s = &mut streams;
+        let (r, n) = (&mut rows, &mut notes);
+        run_loss(r, n, "MSE", Mse::new(), plain::mse, triad_fn, case, s);
+        run_loss(r, n, "L1", L1::new(), plain::l1, triad_fn, case, s);
+        run_loss(r, n, "Huber δ=1", huber, plain::huber, triad_fn, case, s);
+        run_loss(
+            r,
+            n,
+            "SmoothL1 β=1",
+            smooth_l1,
+            plain::smooth_l1,
+            triad_fn,
+            case,
+            s,
+        );
+    }
+
+    println!("## simdloss: fused value + gradient, regression losses\n");
+    println!("- command: `cargo run --release --example bench_report`");
+    println!(
+        "- CPU: {} ({} threads)",
+        common::cpu_model(),
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    println!(
+        "- `Isa::best()`: **{best}**; available: {}",
+        Isa::available()
+            .map(Isa::name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "- triad `c[i] = a[i] + k·b[i]` compiled for: {triad_isa}; plain loop: baseline target, f64 sum"
+    );
+    println!(
+        "- `value_and_grad(.., Reduction::Mean, Grad::overwrite(..))`, buffers 64-byte aligned unless `+1 elem`; median of interleaved rounds (min in brackets)"
+    );
+    if cfg!(debug_assertions) {
+        println!("- **WARNING: debug build, numbers are meaningless: use --release**");
+    }
+    println!();
+    println!(
+        "| loss | n | ISA | fused / call | triad / call | × triad | plain / call | speed-up vs plain | bar |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    let mut passed = 0;
+    let mut failed = 0;
+    for row in &rows {
+        let bar = match row.bar(best) {
+            Some((true, what)) => {
+                passed += 1;
+                format!("PASS ({what})")
+            }
+            Some((false, what)) => {
+                failed += 1;
+                format!("**FAIL** ({what})")
+            }
+            None => String::from("—"),
+        };
+        println!(
+            "| {} | {} | {} | {} [{}] | {} | {:.2} | {} | {:.1}× | {} |",
+            row.loss,
+            row.case.label(),
+            row.isa,
+            fmt_time(row.fused.median),
+            fmt_time(row.fused.min),
+            fmt_time(row.triad.median),
+            row.triad_ratio(),
+            fmt_time(row.plain.median),
+            row.plain_speedup(),
+            bar,
+        );
+    }
+    println!();
+    println!(
+        "Bars (on {best}): at 2^18 and 2^24 fused ≤ {TRIAD_BAR}× the triad; at 4096 ≥ {PLAIN_BAR}× the plain loop. {passed} PASS, {failed} FAIL."
+    );
+    let offset_cost: Vec<String> = rows
+        .iter()
+        .filter(|r| r.isa == best && r.case.offset != 0)
+        .filter_map(|r| {
+            rows.iter()
+                .find(|a| {
+                    a.isa == best && a.loss == r.loss && a.case.n == r.case.n && a.case.offset == 0
+                })
+                .map(|a| format!("{} {:.2}×", r.loss, r.fused.median / a.fused.median))
+        })
+        .collect();
+    if !offset_cost.is_empty() {
+        println!(
+            "Misalignment cost at 4096 on {best} (+1 elem / aligned): {}.",
+            offset_cost.join(", ")
+        );
+    }
+    if notes.is_empty() {
+        println!("Check: every fused value and gradient matched the plain loop's (rel 1e-5).");
+    } else {
+        println!("Check failures (fused vs plain loop):");
+        for note in &notes {
+            println!("- {note}");
+        }
+    }
+    println!("Took {:.0} s.", started.elapsed().as_secs_f64());
+}
