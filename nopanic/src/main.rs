@@ -1,0 +1,112 @@
+//! No-panic link test for `simdloss`.
+//!
+//! A freestanding binary (its own `_start`, no std, no runtime) that calls
+//! every verb of every loss on every ISA with inputs the optimizer cannot
+//! see (`black_box`). Its panic handler calls a function that exists
+//! nowhere: if any panic path (a bounds check, an `unwrap`, an overflow
+//! check, …) survives optimization, the binary references that symbol and
+//! the link fails with "undefined symbol:
+//! simdloss_nopanic_a_panic_path_survived_optimization".
+//!
+//! Built in release (`panic = "abort"`, fat LTO) by `.ci/run` for
+//! `thumbv7em-none-eabihf`, `x86_64-unknown-none` and, with
+//! `-C link-arg=-nostartfiles`, `x86_64-unknown-linux-gnu` (the target
+//! where the AVX2 / AVX-512 paths and the CPUID detection are compiled).
+
+#![no_std]
+#![no_main]
+
+use core::hint::black_box;
+
+use simdloss::{Grad, Huber, Isa, L1, Mse, PointwiseLoss, Reduction, SmoothL1};
+
+/// Every verb of `loss`, on every ISA and on the default one, with opaque
+/// slices, reductions and scales.
+#[inline(never)]
+fn exercise<L: PointwiseLoss + Copy>(loss: L, input: &[f32], target: &[f32], grad: &mut [f32]) {
+    for isa in Isa::ALL {
+        let Ok(on) = loss.with_isa(black_box(isa)) else {
+            continue;
+        };
+        verbs(on, input, target, grad);
+    }
+    verbs(loss, input, target, grad);
+    black_box(loss.isa());
+}
+
+#[inline(never)]
+fn verbs<L: PointwiseLoss>(loss: L, input: &[f32], target: &[f32], grad: &mut [f32]) {
+    let input = black_box(input);
+    let target = black_box(target);
+    let reduction = black_box(Reduction::Mean);
+    let _ = black_box(loss.value(input, target, reduction));
+    let _ = black_box(loss.value(input, target, black_box(Reduction::Sum)));
+    let g = black_box(&mut *grad);
+    let _ = black_box(loss.value_and_grad(input, target, reduction, Grad::overwrite(g)));
+    let g = black_box(&mut *grad);
+    let scale = black_box(0.5f32);
+    let _ =
+        black_box(loss.value_and_grad(input, target, reduction, Grad::accumulate(g).scaled(scale)));
+    let g = black_box(&mut *grad);
+    let _ = black_box(loss.per_element(input, target, g));
+}
+
+fn run() {
+    let mut x = [0.0f32; 300];
+    let mut y = [0.0f32; 300];
+    let mut g = [0.0f32; 300];
+    black_box(&mut x);
+    black_box(&mut y);
+    black_box(&mut g);
+    // Opaque slices: the optimizer knows neither their lengths nor their
+    // contents, so every length check and tail path must stay panic-free
+    // on its own.
+    let input: &[f32] = black_box(&x[..]);
+    let target: &[f32] = black_box(&y[..]);
+    let grad: &mut [f32] = black_box(&mut g[..]);
+
+    exercise(Mse::new(), input, target, grad);
+    exercise(L1::new(), input, target, grad);
+    if let Ok(h) = Huber::new(black_box(1.0)) {
+        black_box(h.delta());
+        exercise(h, input, target, grad);
+    }
+    if let Ok(s) = SmoothL1::new(black_box(0.5)) {
+        black_box(s.beta());
+        exercise(s, input, target, grad);
+    }
+    if let Ok(s) = SmoothL1::new(black_box(0.0)) {
+        exercise(s, input, target, grad);
+    }
+
+    black_box(Isa::best());
+    for isa in Isa::available() {
+        black_box(isa.name());
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        black_box(simdloss::dispatch::cpuid::detect());
+        black_box(simdloss::dispatch::cpuid::detect_uncached());
+    }
+}
+
+/// The entry point the linker starts from (and keeps everything reachable
+/// from it).
+#[unsafe(no_mangle)]
+pub extern "C" fn _start() -> ! {
+    run();
+    loop {
+        core::hint::spin_loop();
+    }
+}
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    unsafe extern "C" {
+        // Defined nowhere: referencing it fails the link.
+        fn simdloss_nopanic_a_panic_path_survived_optimization() -> !;
+    }
+    // SAFETY: never executed in a binary that links; the call exists only
+    // to make a surviving panic path visible to the linker.
+    unsafe { simdloss_nopanic_a_panic_path_survived_optimization() }
+}
