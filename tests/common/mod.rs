@@ -1,0 +1,640 @@
+//! Helpers shared by the integration tests (`mod common;` in each file).
+//!
+//! - [`SplitMix64`]: a deterministic integer PRNG, and generators that turn
+//!   its output into `f32` by exact arithmetic only (no libm, no rounding),
+//!   so the same seed gives the same bits on every platform.
+//! - [`EDGE`]: the edge values every kernel must survive.
+//! - [`isas`], [`ulp_distance`], [`rel_err`], [`Fnv1a`].
+//! - [`RefLoss`]: f64 reference implementations of the regression losses
+//!   (DESIGN.md §3 semantics), per element and reduced.
+//! - [`Spec`]: one regression loss with its parameter, runnable on any ISA
+//!   through the public API, so a test can loop over losses.
+//!
+//! Not every test file uses every helper.
+#![allow(dead_code)]
+
+use simdloss::{Grad, Huber, Isa, L1, LossError, Mse, PointwiseLoss, Reduction, SmoothL1};
+
+// ---------------------------------------------------------------------------
+// Deterministic random numbers
+// ---------------------------------------------------------------------------
+
+/// SplitMix64 (Steele, Lea, Flood 2014): tiny, fast, and fully specified by
+/// integer arithmetic, so it gives the same stream on every target.
+#[derive(Clone, Debug)]
+pub struct SplitMix64(u64);
+
+impl SplitMix64 {
+    /// A generator seeded with `seed`.
+    pub const fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// The next 32 random bits (the high half, the better-mixed one).
+    pub fn next_u32(&mut self) -> u32 {
+        (self.next_u64() >> 32) as u32
+    }
+
+    /// A uniform integer in `0..n` (`n > 0`; the tiny modulo bias is
+    /// irrelevant for test data).
+    pub fn below(&mut self, n: u64) -> u64 {
+        assert!(n > 0, "below(0)");
+        self.next_u64() % n
+    }
+
+    /// `true` with probability `num / den`.
+    pub fn chance(&mut self, num: u64, den: u64) -> bool {
+        self.below(den) < num
+    }
+
+    /// Uniform in `[0, 1)` with 24 random bits: `k · 2⁻²⁴`, exact.
+    pub fn unit(&mut self) -> f32 {
+        (self.next_u32() >> 8) as f32 * (1.0 / 16_777_216.0)
+    }
+
+    /// Uniform in `[-2^e, 2^e)` on a grid of `2^(e-23)`: exact.
+    pub fn symmetric(&mut self, e: i32) -> f32 {
+        let k = (self.next_u32() >> 8) as i32 - (1 << 23); // in [-2^23, 2^23)
+        k as f32 * pow2(e - 23)
+    }
+
+    /// Roughly normal (Irwin–Hall of four 22-bit uniforms), mean 0, standard
+    /// deviation ≈ 1.15, range `[-4, 4)`. The sum of the four integers fits
+    /// in 24 bits, so the conversion and the power-of-two scale are exact.
+    pub fn normalish(&mut self) -> f32 {
+        let mut k: i32 = 0;
+        for _ in 0..4 {
+            k += (self.next_u32() >> 10) as i32; // 22 bits
+        }
+        (k - (1 << 23)) as f32 * pow2(-21)
+    }
+
+    /// A random finite normal f32 with exponent in `emin..=emax` (unbiased
+    /// powers of two, `-126 <= emin <= emax <= 127`) and a random sign,
+    /// built from its bits.
+    pub fn log_uniform(&mut self, emin: i32, emax: i32) -> f32 {
+        assert!((-126..=127).contains(&emin) && emin <= emax && emax <= 127);
+        let span = (emax - emin + 1) as u64;
+        let e = emin + self.below(span) as i32;
+        let mantissa = self.next_u32() & 0x007F_FFFF;
+        let sign = self.next_u32() & 0x8000_0000;
+        f32::from_bits(sign | (((e + 127) as u32) << 23) | mantissa)
+    }
+
+    /// Any finite f32, uniform over bit patterns (so mostly huge or tiny).
+    pub fn any_finite(&mut self) -> f32 {
+        loop {
+            let v = f32::from_bits(self.next_u32());
+            if v.is_finite() {
+                return v;
+            }
+        }
+    }
+
+    /// One of [`EDGE`].
+    pub fn edge(&mut self) -> f32 {
+        EDGE[self.below(EDGE.len() as u64) as usize]
+    }
+
+    /// `n` values from [`Self::normalish`].
+    pub fn normalish_vec(&mut self, n: usize) -> Vec<f32> {
+        (0..n).map(|_| self.normalish()).collect()
+    }
+}
+
+/// `2^e` for `-149 <= e <= 127`, built from its bits (exact, no libm).
+pub fn pow2(e: i32) -> f32 {
+    assert!((-149..=127).contains(&e), "pow2({e})");
+    if e >= -126 {
+        f32::from_bits(((e + 127) as u32) << 23)
+    } else {
+        f32::from_bits(1u32 << (e + 149))
+    }
+}
+
+/// A target for `input`: mostly `input + normalish` (residuals of order 1,
+/// crossing the Huber/SmoothL1 thresholds), sometimes exactly `input`
+/// (residual ±0) so that `sign(0)` and the zero branches are exercised.
+pub fn target_for(rng: &mut SplitMix64, input: &[f32]) -> Vec<f32> {
+    input
+        .iter()
+        .map(|&x| {
+            if rng.chance(1, 16) {
+                x
+            } else {
+                x - rng.normalish()
+            }
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// Edge values
+// ---------------------------------------------------------------------------
+
+/// ±0, the smallest subnormal, a mid subnormal, a large finite value, a
+/// value near `f32::MAX`, ±inf and NaN.
+pub const EDGE: [f32; 13] = [
+    0.0,
+    -0.0,
+    1e-45,
+    -1e-45,
+    1e-40,
+    -1e-40,
+    1e30,
+    -1e30,
+    3.4e38,
+    -3.4e38,
+    f32::INFINITY,
+    f32::NEG_INFINITY,
+    f32::NAN,
+];
+
+/// [`EDGE`] without NaN.
+pub fn edge_non_nan() -> impl Iterator<Item = f32> {
+    EDGE.into_iter().filter(|v| !v.is_nan())
+}
+
+// ---------------------------------------------------------------------------
+// ISAs, bit comparisons, error measures, hashing
+// ---------------------------------------------------------------------------
+
+/// Every ISA this CPU and build can run, best first.
+pub fn isas() -> Vec<Isa> {
+    Isa::available().collect()
+}
+
+/// Same bits, or both NaN (NaN payloads are unspecified, DESIGN.md §2.3).
+pub fn same_bits(a: f32, b: f32) -> bool {
+    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
+}
+
+/// Index of the first element whose bits differ (NaN matches any NaN).
+pub fn first_bit_mismatch(a: &[f32], b: &[f32]) -> Option<usize> {
+    assert_eq!(a.len(), b.len(), "compared slices differ in length");
+    a.iter().zip(b).position(|(&x, &y)| !same_bits(x, y))
+}
+
+/// Position on the number line in units of the spacing of f32 values:
+/// consecutive finite f32 (and ±inf next to ±MAX) map to consecutive
+/// integers, and ±0 both map to 0.
+fn ordinal(x: f32) -> i64 {
+    let bits = x.to_bits();
+    let magnitude = i64::from(bits & 0x7FFF_FFFF);
+    if bits & 0x8000_0000 != 0 {
+        -magnitude
+    } else {
+        magnitude
+    }
+}
+
+/// The number of f32 steps between `a` and `b` (±0 equal, inf one step past
+/// MAX). Both NaN: 0. Exactly one NaN: `u64::MAX`.
+pub fn ulp_distance(a: f32, b: f32) -> u64 {
+    match (a.is_nan(), b.is_nan()) {
+        (true, true) => 0,
+        (false, false) => ordinal(a).abs_diff(ordinal(b)),
+        _ => u64::MAX,
+    }
+}
+
+/// `|got - want| / |want|`; 0 if they are equal (including both zero or the
+/// same infinity), inf if `want` is 0 and `got` is not, NaN-safe (any NaN
+/// gives inf).
+pub fn rel_err(got: f64, want: f64) -> f64 {
+    if got == want {
+        0.0
+    } else if got.is_nan() || want.is_nan() {
+        f64::INFINITY
+    } else {
+        ((got - want) / want).abs()
+    }
+}
+
+/// The unit roundoff of f32, `2⁻²⁴`.
+pub const U32: f64 = 1.0 / 16_777_216.0;
+
+/// The relative error bound of `k` chained f32 roundings: `(1 + u)^k - 1`.
+pub fn roundings(k: u32) -> f64 {
+    (1.0 + U32).powi(k as i32) - 1.0
+}
+
+/// FNV-1a, 64-bit, over the bytes of the values fed to it.
+#[derive(Clone, Debug)]
+pub struct Fnv1a(u64);
+
+impl Default for Fnv1a {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Fnv1a {
+    const OFFSET: u64 = 0xCBF2_9CE4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01B3;
+
+    /// The empty hash.
+    pub const fn new() -> Self {
+        Self(Self::OFFSET)
+    }
+
+    /// Feeds bytes.
+    pub fn bytes(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(Self::PRIME);
+        }
+    }
+
+    /// Feeds a u64 (little-endian bytes, whatever the host).
+    pub fn u64(&mut self, v: u64) {
+        self.bytes(&v.to_le_bytes());
+    }
+
+    /// Feeds the bit pattern of an f32 (little-endian bytes).
+    pub fn f32(&mut self, v: f32) {
+        self.bytes(&v.to_bits().to_le_bytes());
+    }
+
+    /// Feeds the bit patterns of a slice, preceded by its length.
+    pub fn f32s(&mut self, vs: &[f32]) {
+        self.u64(vs.len() as u64);
+        for &v in vs {
+            self.f32(v);
+        }
+    }
+
+    /// The hash.
+    pub const fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+// ---------------------------------------------------------------------------
+// f64 reference (DESIGN.md §3)
+// ---------------------------------------------------------------------------
+
+/// The regression losses in f64, as functions of the residual `r = x − y`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum RefLoss {
+    /// `r²`, `2r`.
+    Mse,
+    /// `|r|`, `sign(r)` with `sign(0) = 0`.
+    L1,
+    /// δ > 0: `½r²` if `|r| ≤ δ` else `δ(|r| − ½δ)`; `clamp(r, −δ, δ)`.
+    Huber(f64),
+    /// β ≥ 0: `½r²/β` if `|r| < β` else `|r| − ½β`; `clamp(r/β, −1, 1)`;
+    /// β = 0 is exactly L1.
+    SmoothL1(f64),
+}
+
+impl RefLoss {
+    /// `(value, d value / d r)` of one element with residual `r`.
+    /// NaN in, NaN out (both).
+    pub fn elem(self, r: f64) -> (f64, f64) {
+        if r.is_nan() {
+            return (f64::NAN, f64::NAN);
+        }
+        let sign = if r > 0.0 {
+            1.0
+        } else if r < 0.0 {
+            -1.0
+        } else {
+            0.0
+        };
+        let a = r.abs();
+        match self {
+            RefLoss::Mse => (r * r, 2.0 * r),
+            RefLoss::L1 => (a, sign),
+            RefLoss::Huber(d) => {
+                let value = if a <= d {
+                    0.5 * r * r
+                } else {
+                    d * (a - 0.5 * d)
+                };
+                (value, r.clamp(-d, d))
+            }
+            RefLoss::SmoothL1(0.0) => RefLoss::L1.elem(r), // matches -0.0 too
+            RefLoss::SmoothL1(b) => {
+                let value = if a < b { 0.5 * r * r / b } else { a - 0.5 * b };
+                let deriv = if a < b { r / b } else { sign };
+                (value, deriv)
+            }
+        }
+    }
+
+    /// `elem` at `r = x − y`, the residual computed in f64 (exact for the
+    /// test data: see [`SplitMix64`]'s generators).
+    pub fn elem_xy(self, x: f32, y: f32) -> (f64, f64) {
+        self.elem(f64::from(x) - f64::from(y))
+    }
+
+    /// `elem` at the residual rounded to f32 first (`r = fl32(x − y)`), the
+    /// "as f32 math does" semantics for edge values (where `x − y` itself
+    /// may overflow).
+    pub fn elem_xy_f32(self, x: f32, y: f32) -> (f64, f64) {
+        self.elem(f64::from(x - y))
+    }
+
+    /// The reduced value: a compensated (Neumaier) f64 sum of the
+    /// per-element values, divided by `n` for `Mean`.
+    pub fn reduced(self, input: &[f32], target: &[f32], reduction: Reduction) -> f64 {
+        assert_eq!(input.len(), target.len());
+        let sum = neumaier(
+            input
+                .iter()
+                .zip(target)
+                .map(|(&x, &y)| self.elem_xy(x, y).0),
+        );
+        match reduction {
+            Reduction::Sum => sum,
+            Reduction::Mean => sum / input.len() as f64,
+        }
+    }
+
+    /// `grad[i]` for the reduced loss with upstream `scale`.
+    pub fn grad(self, x: f32, y: f32, reduction: Reduction, n: usize, scale: f32) -> f64 {
+        let d = self.elem_xy(x, y).1 * f64::from(scale);
+        match reduction {
+            Reduction::Sum => d,
+            Reduction::Mean => d / n as f64,
+        }
+    }
+}
+
+/// Neumaier's compensated sum (accurate to a few f64 ulp of the total for
+/// the sizes used here).
+pub fn neumaier(values: impl Iterator<Item = f64>) -> f64 {
+    let mut sum = 0.0f64;
+    let mut comp = 0.0f64;
+    for v in values {
+        let t = sum + v;
+        if sum.abs() >= v.abs() {
+            comp += (sum - t) + v;
+        } else {
+            comp += (v - t) + sum;
+        }
+        sum = t;
+    }
+    sum + comp
+}
+
+// ---------------------------------------------------------------------------
+// The losses under test, behind one type
+// ---------------------------------------------------------------------------
+
+/// One regression loss with its parameter, run through the public API.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Spec {
+    /// [`Mse`].
+    Mse,
+    /// [`L1`].
+    L1,
+    /// [`Huber`] with this δ.
+    Huber(f32),
+    /// [`SmoothL1`] with this β.
+    SmoothL1(f32),
+}
+
+/// Every loss and parameter the sweeps cover: Huber with several δ,
+/// SmoothL1 with β = 0 (exactly L1), a small β, the default 1 and a large β.
+pub const SPECS: [Spec; 9] = [
+    Spec::Mse,
+    Spec::L1,
+    Spec::Huber(1.0),
+    Spec::Huber(0.125),
+    Spec::Huber(2.75),
+    Spec::SmoothL1(0.0),
+    Spec::SmoothL1(0.01),
+    Spec::SmoothL1(1.0),
+    Spec::SmoothL1(100.0),
+];
+
+/// Both reductions.
+pub const REDUCTIONS: [Reduction; 2] = [Reduction::Mean, Reduction::Sum];
+
+/// Runs `$body` with `$loss` bound to the public loss type of `$spec`,
+/// built with validation and set to `$isa`.
+macro_rules! with_loss {
+    ($spec:expr, $isa:expr, |$loss:ident| $body:expr) => {
+        match $spec {
+            Spec::Mse => {
+                let $loss = Mse::new().with_isa($isa)?;
+                $body
+            }
+            Spec::L1 => {
+                let $loss = L1::new().with_isa($isa)?;
+                $body
+            }
+            Spec::Huber(delta) => {
+                let $loss = Huber::new(delta)?.with_isa($isa)?;
+                $body
+            }
+            Spec::SmoothL1(beta) => {
+                let $loss = SmoothL1::new(beta)?.with_isa($isa)?;
+                $body
+            }
+        }
+    };
+}
+
+impl Spec {
+    /// The f64 reference of this loss.
+    pub fn reference(self) -> RefLoss {
+        match self {
+            Spec::Mse => RefLoss::Mse,
+            Spec::L1 => RefLoss::L1,
+            Spec::Huber(d) => RefLoss::Huber(f64::from(d)),
+            Spec::SmoothL1(b) => RefLoss::SmoothL1(f64::from(b)),
+        }
+    }
+
+    /// `value` on `isa`.
+    pub fn value(
+        self,
+        isa: Isa,
+        input: &[f32],
+        target: &[f32],
+        reduction: Reduction,
+    ) -> Result<f32, LossError> {
+        with_loss!(self, isa, |loss| loss.value(input, target, reduction))
+    }
+
+    /// `value_and_grad` on `isa`.
+    pub fn value_and_grad(
+        self,
+        isa: Isa,
+        input: &[f32],
+        target: &[f32],
+        reduction: Reduction,
+        grad: Grad<'_>,
+    ) -> Result<f32, LossError> {
+        with_loss!(self, isa, |loss| loss
+            .value_and_grad(input, target, reduction, grad))
+    }
+
+    /// `per_element` on `isa`.
+    pub fn per_element(
+        self,
+        isa: Isa,
+        input: &[f32],
+        target: &[f32],
+        out: &mut [f32],
+    ) -> Result<(), LossError> {
+        with_loss!(self, isa, |loss| loss.per_element(input, target, out))
+    }
+}
+
+/// Everything one set of calls produces, for bit comparisons across ISAs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outputs {
+    /// `value(.., reduction)`.
+    pub value: Result<f32, LossError>,
+    /// The value returned by `value_and_grad` (overwrite mode).
+    pub fused_value: Result<f32, LossError>,
+    /// The gradient buffer after `Grad::overwrite`.
+    pub grad: Vec<f32>,
+    /// The value returned by `value_and_grad` (accumulate mode).
+    pub acc_value: Result<f32, LossError>,
+    /// The gradient buffer after `Grad::accumulate(prior).scaled(scale)`.
+    pub acc_grad: Vec<f32>,
+    /// What `per_element` returned.
+    pub per_element_result: Result<(), LossError>,
+    /// `per_element`'s output buffer.
+    pub per_element: Vec<f32>,
+}
+
+/// Bits no kernel writes by accident: fills the unused part of output
+/// buffers, and whole buffers in error tests.
+pub const SENTINEL: f32 = f32::from_bits(0xDEAD_BEEF);
+
+/// `n` elements at `offset` inside a sentinel-filled buffer with `slack`
+/// sentinels after them: returns the buffer (the caller slices it).
+pub fn sentinel_buffer(offset: usize, n: usize, slack: usize) -> Vec<f32> {
+    vec![SENTINEL; offset + n + slack]
+}
+
+/// Panics unless every element of `buf` outside `range` still holds
+/// [`SENTINEL`].
+pub fn assert_sentinels_outside(buf: &[f32], range: std::ops::Range<usize>, what: &str) {
+    for (i, v) in buf.iter().enumerate() {
+        if !range.contains(&i) {
+            assert_eq!(
+                v.to_bits(),
+                SENTINEL.to_bits(),
+                "{what}: element {i} outside the output range {range:?} was written"
+            );
+        }
+    }
+}
+
+/// Runs all four verbs of `spec` on `isa`: value; value_and_grad
+/// overwriting; value_and_grad accumulating onto `prior` scaled by `scale`;
+/// per_element. Every output slice sits at `out_offset` inside a larger
+/// sentinel-filled buffer (misaligned outputs), and the test panics if
+/// anything outside the slice was written.
+#[allow(clippy::too_many_arguments)]
+pub fn run_all(
+    spec: Spec,
+    isa: Isa,
+    input: &[f32],
+    target: &[f32],
+    reduction: Reduction,
+    prior: &[f32],
+    scale: f32,
+    out_offset: usize,
+) -> Outputs {
+    const SLACK: usize = 7;
+    let n = input.len();
+    assert_eq!(prior.len(), n);
+    let range = out_offset..out_offset + n;
+    let value = spec.value(isa, input, target, reduction);
+
+    let mut grad = sentinel_buffer(out_offset, n, SLACK);
+    let fused_value = spec.value_and_grad(
+        isa,
+        input,
+        target,
+        reduction,
+        Grad::overwrite(&mut grad[range.clone()]),
+    );
+    assert_sentinels_outside(&grad, range.clone(), "grad (overwrite)");
+
+    let mut acc_grad = sentinel_buffer(out_offset, n, SLACK);
+    acc_grad[range.clone()].copy_from_slice(prior);
+    let acc_value = spec.value_and_grad(
+        isa,
+        input,
+        target,
+        reduction,
+        Grad::accumulate(&mut acc_grad[range.clone()]).scaled(scale),
+    );
+    assert_sentinels_outside(&acc_grad, range.clone(), "grad (accumulate)");
+
+    let mut per_element = sentinel_buffer(out_offset, n, SLACK);
+    let per_element_result = spec.per_element(isa, input, target, &mut per_element[range.clone()]);
+    assert_sentinels_outside(&per_element, range.clone(), "per_element");
+
+    Outputs {
+        value,
+        fused_value,
+        grad: grad[range.clone()].to_vec(),
+        acc_value,
+        acc_grad: acc_grad[range.clone()].to_vec(),
+        per_element_result,
+        per_element: per_element[range].to_vec(),
+    }
+}
+
+/// Bit equality of two `Result<f32, _>` (NaN matches any NaN).
+pub fn same_result(a: &Result<f32, LossError>, b: &Result<f32, LossError>) -> bool {
+    match (a, b) {
+        (Ok(x), Ok(y)) => same_bits(*x, *y),
+        (Err(x), Err(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// Why two [`Outputs`] differ in bits, if they do.
+pub fn outputs_mismatch(a: &Outputs, b: &Outputs) -> Option<String> {
+    if !same_result(&a.value, &b.value) {
+        return Some(format!("value: {:?} vs {:?}", a.value, b.value));
+    }
+    if !same_result(&a.fused_value, &b.fused_value) {
+        return Some(format!(
+            "fused value: {:?} vs {:?}",
+            a.fused_value, b.fused_value
+        ));
+    }
+    if a.per_element_result != b.per_element_result {
+        return Some(format!(
+            "per_element: {:?} vs {:?}",
+            a.per_element_result, b.per_element_result
+        ));
+    }
+    if !same_result(&a.acc_value, &b.acc_value) {
+        return Some(format!(
+            "accumulate value: {:?} vs {:?}",
+            a.acc_value, b.acc_value
+        ));
+    }
+    for (name, x, y) in [
+        ("grad", &a.grad, &b.grad),
+        ("accumulated grad", &a.acc_grad, &b.acc_grad),
+        ("per_element", &a.per_element, &b.per_element),
+    ] {
+        if let Some(i) = first_bit_mismatch(x, y) {
+            return Some(format!("{name}[{i}]: {:e} vs {:e}", x[i], y[i]));
+        }
+    }
+    None
+}
