@@ -501,7 +501,7 @@ pub struct Outputs {
     pub value: Result<f32, LossError>,
     /// The value returned by `value_and_grad` (overwrite mode).
     pub fused_value: Result<f32, LossError>,
-    /// The gradient buffer after `Grad::overwrite`.
+    /// The gradient buffer after `Grad::overwrite(..).scaled(scale)`.
     pub grad: Vec<f32>,
     /// The value returned by `value_and_grad` (accumulate mode).
     pub acc_value: Result<f32, LossError>,
@@ -538,8 +538,8 @@ pub fn assert_sentinels_outside(buf: &[f32], range: std::ops::Range<usize>, what
 }
 
 /// Runs all four verbs of `spec` on `isa`: value; value_and_grad
-/// overwriting; value_and_grad accumulating onto `prior` scaled by `scale`;
-/// per_element. Every output slice sits at `out_offset` inside a larger
+/// overwriting, scaled by `scale`; value_and_grad accumulating onto `prior`,
+/// scaled by `scale`; per_element. Every output slice sits at `out_offset` inside a larger
 /// sentinel-filled buffer (misaligned outputs), and the test panics if
 /// anything outside the slice was written.
 #[allow(clippy::too_many_arguments)]
@@ -565,7 +565,7 @@ pub fn run_all(
         input,
         target,
         reduction,
-        Grad::overwrite(&mut grad[range.clone()]),
+        Grad::overwrite(&mut grad[range.clone()]).scaled(scale),
     );
     assert_sentinels_outside(&grad, range.clone(), "grad (overwrite)");
 
