@@ -3,5 +3,6 @@
 
 pub mod accumulate;
 pub mod lanes;
+pub mod math;
 
 pub use lanes::{Lanes, VIRTUAL_LANES};
