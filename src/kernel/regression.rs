@@ -18,6 +18,21 @@ impl PointwiseKernel for MseKernel {
     }
 }
 
+/// `r²` and HALF the derivative, `r`: the loss doubles the scale instead
+/// (exact), so the gradient `r · (2·scale)` is the same rounding of the same
+/// product as `(r + r) · scale`, without `r + r` overflowing for
+/// `|r| > f32::MAX / 2`.
+#[derive(Clone, Copy, Debug)]
+pub struct MseHalfGradKernel;
+
+impl PointwiseKernel for MseHalfGradKernel {
+    #[inline(always)]
+    fn eval<L: Lanes>(self, l: L, input: L::V, target: L::V) -> (L::V, L::V) {
+        let r = l.sub(input, target);
+        (l.mul(r, r), r)
+    }
+}
+
 /// `|r|`, derivative `sign(r)` with `sign(±0) = ±0`.
 #[derive(Clone, Copy, Debug)]
 pub struct L1Kernel;

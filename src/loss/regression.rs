@@ -16,7 +16,9 @@ use super::{PointwiseLoss, run_kernel, sealed::Sealed};
 use crate::dispatch::Isa;
 use crate::error::LossError;
 use crate::kernel::pointwise::Pass;
-use crate::kernel::regression::{HuberKernel, L1Kernel, MseKernel, SmoothL1Kernel};
+use crate::kernel::regression::{
+    HuberKernel, L1Kernel, MseHalfGradKernel, MseKernel, SmoothL1Kernel,
+};
 
 /// Mean squared error: `r²` per element, derivative `2r`
 /// (`torch.nn.MSELoss`).
@@ -127,7 +129,14 @@ macro_rules! sealed_isa {
 
 impl Sealed for Mse {
     fn run(&self, isa: Isa, pass: Pass<'_>) -> Option<f64> {
-        run_kernel(isa, MseKernel, pass)
+        // 2·scale is exact unless it overflows (|scale| > MAX/2): then keep
+        // the (r + r)·scale kernel.
+        let doubled = pass.scale * 2.0;
+        if doubled.is_finite() {
+            run_kernel(isa, MseHalfGradKernel, Pass { scale: doubled, ..pass })
+        } else {
+            run_kernel(isa, MseKernel, pass)
+        }
     }
     sealed_isa!();
 }
