@@ -154,10 +154,15 @@ mod x86 {
         Some(pulp::Simd::vectorize(simd, WithLanes::<F, 4>(f)))
     }
 
+    /// Every feature of pulp's `V3` token (sse and sse2 are baseline here).
     #[cfg(feature = "std")]
     pub(super) fn avx2_available() -> bool {
         std::is_x86_feature_detected!("avx2")
+            && std::is_x86_feature_detected!("avx")
             && std::is_x86_feature_detected!("fma")
+            && std::is_x86_feature_detected!("sse3")
+            && std::is_x86_feature_detected!("ssse3")
+            && std::is_x86_feature_detected!("sse4.1")
             && std::is_x86_feature_detected!("bmi1")
             && std::is_x86_feature_detected!("bmi2")
             && std::is_x86_feature_detected!("lzcnt")

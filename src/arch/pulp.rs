@@ -23,6 +23,8 @@ impl<S: Simd, const R: usize> PulpLanes<S, R> {
     #[inline(always)]
     pub fn new(simd: S) -> Self {
         const { assert!(R * S::F32_LANES == VIRTUAL_LANES) };
+        // `load` / `store` move size_of::<S::f32s>() bytes for WIDTH lanes.
+        const { assert!(core::mem::size_of::<S::f32s>() == S::F32_LANES * 4) };
         Self(simd)
     }
 }
@@ -47,12 +49,14 @@ impl<S: Simd, const R: usize> Lanes for PulpLanes<S, R> {
     #[inline(always)]
     unsafe fn load(self, ptr: *const f32) -> S::f32s {
         // SAFETY: the caller guarantees WIDTH readable f32 at ptr, which is
-        // size_of::<S::f32s>() bytes; S::f32s is Pod, so any bits are valid.
+        // size_of::<S::f32s>() bytes (asserted in `new`, the only way to get
+        // a PulpLanes); S::f32s is Pod, so any bits are valid.
         unsafe { ptr.cast::<S::f32s>().read_unaligned() }
     }
     #[inline(always)]
     unsafe fn store(self, ptr: *mut f32, v: S::f32s) {
-        // SAFETY: the caller guarantees WIDTH writable f32 at ptr.
+        // SAFETY: the caller guarantees WIDTH writable f32 at ptr, which is
+        // size_of::<S::f32s>() bytes (asserted in `new`).
         unsafe { ptr.cast::<S::f32s>().write_unaligned(v) }
     }
     #[inline(always)]
