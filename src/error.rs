@@ -37,6 +37,28 @@ pub enum LossError {
         /// The instruction set asked for.
         isa: Isa,
     },
+    /// Element `index` of `argument` is outside the values the loss
+    /// accepts (e.g. a probability outside `[0, 1]`).
+    OutOfRange {
+        /// The argument holding the element.
+        argument: &'static str,
+        /// The element's index in `argument`.
+        index: usize,
+        /// The element's value.
+        value: f32,
+        /// What every element must satisfy, e.g. `"in [0, 1]"`.
+        requirement: &'static str,
+    },
+    /// `argument`, broadcast over the last axis of `input` (one value per
+    /// class), has a length `len` that does not divide `input`'s length.
+    NotBroadcastable {
+        /// The broadcast argument (e.g. `"pos_weight"`).
+        argument: &'static str,
+        /// Its length (the number of classes).
+        len: usize,
+        /// The length of `input`.
+        input_len: usize,
+    },
 }
 
 impl core::fmt::Display for LossError {
@@ -62,6 +84,23 @@ impl core::fmt::Display for LossError {
             LossError::IsaUnavailable { isa } => {
                 write!(f, "instruction set `{isa}` is not available on this CPU")
             }
+            LossError::OutOfRange {
+                argument,
+                index,
+                value,
+                requirement,
+            } => write!(
+                f,
+                "`{argument}[{index}]` = {value} is invalid: must be {requirement}"
+            ),
+            LossError::NotBroadcastable {
+                argument,
+                len,
+                input_len,
+            } => write!(
+                f,
+                "`{argument}` has {len} elements, which does not divide the {input_len} elements of `input` (it is broadcast over the last axis)"
+            ),
         }
     }
 }

@@ -50,6 +50,7 @@ pub mod simd;
 
 pub use dispatch::Isa;
 pub use error::LossError;
+pub use loss::binary::{BinaryCrossEntropy, BinaryCrossEntropyWithLogits, SigmoidFocal};
 pub use loss::regression::{Huber, L1, Mse, SmoothL1};
 pub use loss::{Grad, PointwiseLoss, Reduction};
 

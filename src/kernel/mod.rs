@@ -1,5 +1,6 @@
 //! Kernels: the drivers, written once against [`crate::simd::Lanes`], and
 //! the per-lane math each loss family plugs into them. No ISA names here.
 
+pub mod binary;
 pub mod pointwise;
 pub mod regression;

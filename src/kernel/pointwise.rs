@@ -9,6 +9,18 @@
 //! are copied into zero-padded stack chunks and run through the very same
 //! code, with the padding lanes masked out of the sum, so the tail costs no
 //! second implementation and gives the same bits as any other chunk.
+//!
+//! Two optional streams ride along (through [`execute_weighted`]), both
+//! periodic: element `i` reads `stream[i % stream.len()]`. A `weight`
+//! multiplies value and derivative of each element after the kernel (a
+//! per-element weight map has `input.len()` elements; "no weight" is the
+//! one-element stream `[1.0]`, which changes no bit); a `param` is handed
+//! to the kernel's [`PointwiseKernel::eval_param`] (a per-class
+//! `pos_weight` broadcast over the last axis has `C` elements, a scalar
+//! one is a one-element stream). Whether each is read is a compile-time
+//! parameter of [`run`]: a pass without them ([`execute`]) is exactly the
+//! code it was before they existed, and a weighted loss compiles one
+//! driver per mode, whatever its options.
 
 use crate::simd::accumulate::Accumulator;
 use crate::simd::{Lanes, VIRTUAL_LANES};
@@ -22,6 +34,15 @@ pub trait PointwiseKernel: Copy {
 
     /// Value and derivative with respect to `input`, lane by lane.
     fn eval<L: Lanes>(self, l: L, input: L::V, target: L::V) -> (L::V, L::V);
+
+    /// Value and derivative when the pass carries a periodic parameter
+    /// stream (see [`execute_weighted`]): `param` holds each lane's
+    /// parameter. The default ignores it.
+    #[inline(always)]
+    fn eval_param<L: Lanes>(self, l: L, input: L::V, target: L::V, param: L::V) -> (L::V, L::V) {
+        let _ = param;
+        self.eval(l, input, target)
+    }
 }
 
 /// What the pass writes besides the reduced value.
@@ -34,6 +55,12 @@ pub mod mode {
     pub const GRAD_ACCUMULATE: u8 = 2;
     /// `out[i] = value_i`; the returned sum is 0.
     pub const PER_ELEMENT: u8 = 3;
+    /// One of the four above, read at run time ([`super::run`]'s `dynamic_mode`):
+    /// one compiled driver serves every mode, at the cost of a predictable
+    /// branch per register. For kernels whose per-lane math dwarfs that
+    /// branch (the transcendental ones), it divides their code size and
+    /// compile time by four.
+    pub const DYNAMIC: u8 = 4;
 }
 
 /// Lane index `0..64` as f32, to mask the padding lanes of the tail chunk.
@@ -53,22 +80,42 @@ static LANE_INDEX: [f32; VIRTUAL_LANES] = {
 /// Runs one fused pass; returns the canonical sum of the per-element values
 /// (0 in [`mode::PER_ELEMENT`]).
 ///
+/// The mode is `MODE`, or `dynamic_mode` if `MODE` is [`mode::DYNAMIC`]
+/// (then an unknown `dynamic_mode` returns `None`).
 /// `out` is the gradient (grad modes) or the per-element output; it is not
-/// touched in [`mode::VALUE`]. Returns `None`, touching nothing, if the
-/// lengths disagree (`target.len() != input.len()`, or `out.len() !=
-/// input.len()` in a mode that writes `out`): the loss layer reports those
-/// as errors before calling, this check keeps the driver sound on its own.
+/// touched in [`mode::VALUE`]. `weight` is read only if `WEIGHT`, `param`
+/// only if `PARAM`; both are periodic (element `i` reads
+/// `weight[i % weight.len()]`). Returns `None`, touching nothing, if the
+/// lengths disagree (`target.len() != input.len()`, `out.len() !=
+/// input.len()` in a mode that writes `out`, an empty `weight` with
+/// `WEIGHT` or `param` with `PARAM`): the loss layer reports those as
+/// errors before calling, this check keeps the driver sound on its own.
 #[inline(always)]
-pub fn run<L: Lanes, K: PointwiseKernel, const MODE: u8>(
+#[allow(clippy::too_many_arguments)]
+pub fn run<L: Lanes, K: PointwiseKernel, const MODE: u8, const WEIGHT: bool, const PARAM: bool>(
     l: L,
     kernel: K,
     input: &[f32],
     target: &[f32],
+    weight: &[f32],
+    param: &[f32],
     out: &mut [f32],
     scale: f32,
+    dynamic_mode: u8,
 ) -> Option<f64> {
+    // A constant unless MODE is DYNAMIC: every test on it then folds away.
+    let m = if MODE == mode::DYNAMIC {
+        dynamic_mode
+    } else {
+        MODE
+    };
     let n = input.len();
-    if target.len() != n || (MODE != mode::VALUE && out.len() != n) {
+    if m > mode::PER_ELEMENT
+        || target.len() != n
+        || (m != mode::VALUE && out.len() != n)
+        || (WEIGHT && weight.is_empty())
+        || (PARAM && param.is_empty())
+    {
         return None;
     }
     let width = L::WIDTH;
@@ -78,25 +125,51 @@ pub fn run<L: Lanes, K: PointwiseKernel, const MODE: u8>(
     let scale_v = l.splat(scale);
     let mut acc = Accumulator::new(l);
     let full_chunks = n / VIRTUAL_LANES;
+    // Only built when read: a pass without them pays nothing.
+    let mut weights = if WEIGHT {
+        Some(Periodic::new(weight))
+    } else {
+        None
+    };
+    let mut params = if PARAM {
+        Some(Periodic::new(param))
+    } else {
+        None
+    };
 
     for chunk in 0..full_chunks {
         let base = chunk * VIRTUAL_LANES;
+        let weight_ptr = weights.as_mut().map_or(core::ptr::null(), Periodic::window);
+        let param_ptr = params.as_mut().map_or(core::ptr::null(), Periodic::window);
         // SAFETY: base + 64 <= full_chunks * 64 <= n, and input, target and
-        // (in writing modes) out all have length n, checked above.
+        // (in writing modes) out all have length n, checked above; with
+        // WEIGHT / PARAM, `window` points at 64 readable f32.
         unsafe {
-            chunk_body::<L, K, MODE>(
+            chunk_body::<L, K, WEIGHT, PARAM>(
                 l,
                 kernel,
+                m,
                 &mut acc,
-                input.as_ptr().add(base),
-                target.as_ptr().add(base),
-                // wrapping: in VALUE mode `out` may be empty and is never read.
-                out.as_mut_ptr().wrapping_add(base),
+                Streams {
+                    input: input.as_ptr().add(base),
+                    target: target.as_ptr().add(base),
+                    weight: weight_ptr,
+                    param: param_ptr,
+                    // wrapping: in VALUE mode `out` may be empty and is
+                    // never read.
+                    out: out.as_mut_ptr().wrapping_add(base),
+                },
                 scale_v,
                 None,
             );
         }
         acc.end_chunk(l);
+        if let Some(w) = weights.as_mut() {
+            w.advance();
+        }
+        if let Some(p) = params.as_mut() {
+            p.advance();
+        }
     }
 
     let done = full_chunks * VIRTUAL_LANES;
@@ -104,38 +177,146 @@ pub fn run<L: Lanes, K: PointwiseKernel, const MODE: u8>(
     if rem > 0 {
         let mut x = [K::PAD_INPUT; VIRTUAL_LANES];
         let mut y = [K::PAD_TARGET; VIRTUAL_LANES];
+        let mut w = [0.0f32; VIRTUAL_LANES];
+        let mut c = [0.0f32; VIRTUAL_LANES];
         let mut o = [0.0f32; VIRTUAL_LANES];
-        copy_prefix(&mut x, &input[done..]);
-        copy_prefix(&mut y, &target[done..]);
-        if MODE == mode::GRAD_ACCUMULATE {
-            copy_prefix(&mut o, &out[done..]);
+        copy_prefix(&mut x, input.get(done..).unwrap_or(&[]));
+        copy_prefix(&mut y, target.get(done..).unwrap_or(&[]));
+        if let Some(stream) = weights.as_mut() {
+            copy_window(&mut w, stream, rem);
+        }
+        if let Some(stream) = params.as_mut() {
+            copy_window(&mut c, stream, rem);
+        }
+        if m == mode::GRAD_ACCUMULATE {
+            copy_prefix(&mut o, out.get(done..).unwrap_or(&[]));
         }
         #[allow(clippy::cast_precision_loss)] // rem < 64 is exact in f32
         let valid = l.splat(rem as f32);
-        // SAFETY: x, y and o are 64-element stack arrays: every register of
-        // the chunk is in bounds.
+        // SAFETY: x, y, w, c and o are 64-element stack arrays: every
+        // register of the chunk is in bounds.
         unsafe {
-            chunk_body::<L, K, MODE>(
+            chunk_body::<L, K, WEIGHT, PARAM>(
                 l,
                 kernel,
+                m,
                 &mut acc,
-                x.as_ptr(),
-                y.as_ptr(),
-                o.as_mut_ptr(),
+                Streams {
+                    input: x.as_ptr(),
+                    target: y.as_ptr(),
+                    weight: w.as_ptr(),
+                    param: c.as_ptr(),
+                    out: o.as_mut_ptr(),
+                },
                 scale_v,
                 Some(valid),
             );
         }
         acc.end_chunk(l);
-        if MODE != mode::VALUE {
-            copy_prefix(&mut out[done..], &o);
+        if m != mode::VALUE {
+            copy_prefix(out.get_mut(done..).unwrap_or(&mut []), &o);
         }
     }
-    if MODE == mode::PER_ELEMENT {
+    if m == mode::PER_ELEMENT {
         Some(0.0)
     } else {
         Some(acc.finish(l))
     }
+}
+
+/// `dst[..rem]` = the first `rem` (< 64) elements of `stream`'s current
+/// window.
+#[inline(always)]
+fn copy_window(dst: &mut [f32; VIRTUAL_LANES], stream: &mut Periodic<'_>, rem: usize) {
+    let window = stream.window();
+    // SAFETY: `window` points at 64 readable f32 (Periodic's contract) and
+    // rem < 64.
+    let window = unsafe { core::slice::from_raw_parts(window, rem.min(VIRTUAL_LANES)) };
+    copy_prefix(dst, window);
+}
+
+/// Windows of 64 consecutive elements of the periodic sequence
+/// `param[i % C]` (`C = param.len()`), one per chunk, starting at element 0.
+///
+/// `C ≤ 64`: the sequence is tiled once into 128 stack elements and each
+/// window is a slice of the tile starting at phase `s < C`. `C > 64`: a
+/// window is a slice of `param` itself, or, for a chunk that straddles the
+/// wrap (at most one in `C / 64`; only the tail chunk when `C` is the
+/// stream length), copied into a 64-element buffer. No division in the
+/// loop: the phase advances by `64 % C`.
+struct Periodic<'a> {
+    param: &'a [f32],
+    tile: [f32; 2 * VIRTUAL_LANES],
+    wrap: [f32; VIRTUAL_LANES],
+    phase: usize,
+    step: usize,
+}
+
+impl<'a> Periodic<'a> {
+    /// An empty `param` gives windows of zeros (never read by the driver:
+    /// it refuses an empty `param` when it needs one).
+    #[inline(always)]
+    fn new(param: &'a [f32]) -> Self {
+        let len = param.len();
+        let mut tile = [0.0f32; 2 * VIRTUAL_LANES];
+        if (1..=VIRTUAL_LANES).contains(&len) {
+            let mut k = 0;
+            for t in &mut tile {
+                *t = param.get(k).copied().unwrap_or(0.0);
+                k += 1;
+                if k == len {
+                    k = 0;
+                }
+            }
+        }
+        Self {
+            param,
+            tile,
+            wrap: [0.0; VIRTUAL_LANES],
+            phase: 0,
+            step: VIRTUAL_LANES.checked_rem(len).unwrap_or(0),
+        }
+    }
+
+    /// A pointer to the current window: 64 readable f32, valid until the
+    /// next call on `self`.
+    #[inline(always)]
+    fn window(&mut self) -> *const f32 {
+        let len = self.param.len();
+        let s = self.phase;
+        if len <= VIRTUAL_LANES {
+            // s < len <= 64: tile[s..s + 64] is inside the 128-element tile.
+            return self.tile.get(s..).unwrap_or(&[]).as_ptr();
+        }
+        if let Some(direct) = self.param.get(s..s + VIRTUAL_LANES) {
+            return direct.as_ptr();
+        }
+        // The window wraps: param[s..] then param[..64 − (len − s)].
+        let head = self.param.get(s..).unwrap_or(&[]);
+        let (first, second) = self.wrap.split_at_mut(head.len().min(VIRTUAL_LANES));
+        copy_prefix(first, head);
+        copy_prefix(second, self.param);
+        self.wrap.as_ptr()
+    }
+
+    /// Moves to the next chunk's window.
+    #[inline(always)]
+    fn advance(&mut self) {
+        self.phase += self.step;
+        if self.phase >= self.param.len() {
+            self.phase -= self.param.len();
+        }
+    }
+}
+
+/// Pointers to one chunk of every stream (see [`chunk_body`]).
+#[derive(Clone, Copy)]
+struct Streams {
+    input: *const f32,
+    target: *const f32,
+    weight: *const f32,
+    param: *const f32,
+    out: *mut f32,
 }
 
 /// `dst[i] = src[i]` for `i < min(dst.len(), src.len())`. At every call
@@ -154,27 +335,42 @@ fn copy_prefix(dst: &mut [f32], src: &[f32]) {
 /// `valid = Some(k)` masks lanes `>= k` out of the sum (the tail chunk).
 ///
 /// # Safety
-/// `input`, `target` must be readable for 64 f32; `out` writable (and, in
-/// [`mode::GRAD_ACCUMULATE`], readable) for 64 f32 unless `MODE` is
-/// [`mode::VALUE`].
+/// `s.input`, `s.target` (and `s.weight` with `WEIGHT`, `s.param` with
+/// `PARAM`) must be readable for 64 f32; `s.out` writable (and, in
+/// [`mode::GRAD_ACCUMULATE`], readable) for 64 f32 unless `m` is
+/// [`mode::VALUE`]. `m` is one of [`mode`]'s first four constants.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-unsafe fn chunk_body<L: Lanes, K: PointwiseKernel, const MODE: u8>(
+unsafe fn chunk_body<L: Lanes, K: PointwiseKernel, const WEIGHT: bool, const PARAM: bool>(
     l: L,
     kernel: K,
+    m: u8,
     acc: &mut Accumulator<L>,
-    input: *const f32,
-    target: *const f32,
-    out: *mut f32,
+    s: Streams,
     scale: L::V,
     valid: Option<L::V>,
 ) {
+    let out = s.out;
     for reg in 0..L::REGS {
         let off = reg * L::WIDTH;
         // SAFETY: off + WIDTH <= REGS * WIDTH = 64 and the caller guarantees
         // 64 readable f32 behind input and target.
-        let (x, y) = unsafe { (l.load(input.add(off)), l.load(target.add(off))) };
-        let (value, deriv) = kernel.eval(l, x, y);
+        let (x, y) = unsafe { (l.load(s.input.add(off)), l.load(s.target.add(off))) };
+        let (value, deriv) = if PARAM {
+            // SAFETY: as above; with PARAM the caller guarantees 64
+            // readable f32 behind `param`.
+            let c = unsafe { l.load(s.param.add(off)) };
+            kernel.eval_param(l, x, y, c)
+        } else {
+            kernel.eval(l, x, y)
+        };
+        let (value, deriv) = if WEIGHT {
+            // SAFETY: as above; with WEIGHT the caller guarantees 64
+            // readable f32 behind `weight`.
+            let w = unsafe { l.load(s.weight.add(off)) };
+            (l.mul(value, w), l.mul(deriv, w))
+        } else {
+            (value, deriv)
+        };
         let value = match valid {
             None => value,
             Some(valid) => {
@@ -183,7 +379,7 @@ unsafe fn chunk_body<L: Lanes, K: PointwiseKernel, const MODE: u8>(
                 l.select(l.lt(index, valid), value, l.splat(0.0))
             }
         };
-        match MODE {
+        match m {
             // SAFETY: off + WIDTH <= 64 and the caller guarantees 64
             // writable f32 behind `out` in this mode.
             mode::GRAD_OVERWRITE => unsafe { l.store(out.add(off), l.mul(deriv, scale)) },
@@ -197,7 +393,7 @@ unsafe fn chunk_body<L: Lanes, K: PointwiseKernel, const MODE: u8>(
             mode::PER_ELEMENT => unsafe { l.store(out.add(off), value) },
             _ => {}
         }
-        if MODE != mode::PER_ELEMENT {
+        if m != mode::PER_ELEMENT {
             acc.add(l, reg, value);
         }
     }
@@ -221,33 +417,63 @@ pub struct Pass<'a> {
 struct Job<'a, K> {
     kernel: K,
     pass: Pass<'a>,
+    weight: &'a [f32],
+    param: &'a [f32],
 }
 
-impl<K: PointwiseKernel> crate::dispatch::LanesFn for Job<'_, K> {
+impl<K: PointwiseKernel> Job<'_, K> {
+    /// The pass in `self.pass.mode`, reading the streams selected by
+    /// `WEIGHT` and `PARAM`: one driver per mode without streams (the
+    /// regression losses' code, unchanged), one for every mode
+    /// ([`mode::DYNAMIC`]) with them.
+    #[inline(always)]
+    fn run<L: Lanes, const WEIGHT: bool, const PARAM: bool>(self, l: L) -> Option<f64> {
+        let Self {
+            kernel: k,
+            pass:
+                Pass {
+                    input,
+                    target,
+                    out,
+                    scale,
+                    mode,
+                },
+            weight: w,
+            param: c,
+        } = self;
+        if WEIGHT || PARAM {
+            return run::<L, K, { mode::DYNAMIC }, WEIGHT, PARAM>(
+                l, k, input, target, w, c, out, scale, mode,
+            );
+        }
+        match mode {
+            mode::VALUE => {
+                run::<L, K, { mode::VALUE }, false, false>(l, k, input, target, w, c, out, scale, 0)
+            }
+            mode::GRAD_OVERWRITE => run::<L, K, { mode::GRAD_OVERWRITE }, false, false>(
+                l, k, input, target, w, c, out, scale, 0,
+            ),
+            mode::GRAD_ACCUMULATE => run::<L, K, { mode::GRAD_ACCUMULATE }, false, false>(
+                l, k, input, target, w, c, out, scale, 0,
+            ),
+            mode::PER_ELEMENT => run::<L, K, { mode::PER_ELEMENT }, false, false>(
+                l, k, input, target, w, c, out, scale, 0,
+            ),
+            _ => None,
+        }
+    }
+}
+
+/// A [`Job`] whose stream selection is fixed at compile time.
+struct Selected<'a, K, const WEIGHT: bool, const PARAM: bool>(Job<'a, K>);
+
+impl<K: PointwiseKernel, const WEIGHT: bool, const PARAM: bool> crate::dispatch::LanesFn
+    for Selected<'_, K, WEIGHT, PARAM>
+{
     type Output = Option<f64>;
     #[inline(always)]
     fn call<L: Lanes>(self, l: L) -> Option<f64> {
-        let Pass {
-            input,
-            target,
-            out,
-            scale,
-            mode,
-        } = self.pass;
-        let k = self.kernel;
-        match mode {
-            mode::VALUE => run::<L, K, { mode::VALUE }>(l, k, input, target, out, scale),
-            mode::GRAD_OVERWRITE => {
-                run::<L, K, { mode::GRAD_OVERWRITE }>(l, k, input, target, out, scale)
-            }
-            mode::GRAD_ACCUMULATE => {
-                run::<L, K, { mode::GRAD_ACCUMULATE }>(l, k, input, target, out, scale)
-            }
-            mode::PER_ELEMENT => {
-                run::<L, K, { mode::PER_ELEMENT }>(l, k, input, target, out, scale)
-            }
-            _ => None,
-        }
+        self.0.run::<L, WEIGHT, PARAM>(l)
     }
 }
 
@@ -258,5 +484,32 @@ pub fn execute<K: PointwiseKernel>(
     kernel: K,
     pass: Pass<'_>,
 ) -> Option<f64> {
-    crate::dispatch::dispatch(isa, Job { kernel, pass }).flatten()
+    let job = Job {
+        kernel,
+        pass,
+        weight: &[],
+        param: &[],
+    };
+    crate::dispatch::dispatch(isa, Selected::<K, false, false>(job)).flatten()
+}
+
+/// [`execute`] with a periodic `weight` stream (`input.len()` elements for
+/// a per-element weight, `[1.0]` for none) and, if `PARAM`, a periodic
+/// `param` stream for [`PointwiseKernel::eval_param`] (ignored otherwise).
+/// `None` if the ISA is unavailable or the lengths disagree (see [`run`];
+/// nothing is written then).
+pub fn execute_weighted<K: PointwiseKernel, const PARAM: bool>(
+    isa: crate::dispatch::Isa,
+    kernel: K,
+    pass: Pass<'_>,
+    weight: &[f32],
+    param: &[f32],
+) -> Option<f64> {
+    let job = Job {
+        kernel,
+        pass,
+        weight,
+        param,
+    };
+    crate::dispatch::dispatch(isa, Selected::<K, true, PARAM>(job)).flatten()
 }

@@ -1,6 +1,7 @@
 //! Losses: the public types, their parameters, validation and docs. No SIMD
 //! and no `unsafe` here: each loss picks a kernel and hands it to a driver.
 
+pub mod binary;
 pub mod regression;
 
 use crate::dispatch::Isa;
@@ -68,6 +69,13 @@ pub(crate) mod sealed {
     pub trait Sealed {
         /// Runs this loss's kernel over `pass` on `isa`.
         fn run(&self, isa: Isa, pass: Pass<'_>) -> Option<f64>;
+        /// The loss's own checks of a call whose `input`, `target` and
+        /// output lengths already passed (optional streams held by the
+        /// loss, input values). Nothing has been written yet.
+        fn check(&self, input: &[f32]) -> Result<(), crate::error::LossError> {
+            let _ = input;
+            Ok(())
+        }
         /// The instruction set chosen with `with_isa`, if any.
         fn chosen_isa(&self) -> Option<Isa>;
         /// Records the instruction set chosen with `with_isa`.
@@ -84,6 +92,9 @@ pub(crate) mod sealed {
 /// - [`LossError::Empty`] if `input` is empty.
 /// - [`LossError::LengthMismatch`] if `target`, `grad` or `out` differ in
 ///   length from `input`.
+///
+/// - Loss-specific checks, listed in each loss's docs (e.g. the length of a
+///   `weight` it holds, the range of probabilities), run after these.
 ///
 /// Nothing is written on error. NaN in an element gives NaN in its value
 /// and derivative (and so in the reduced value).
@@ -111,6 +122,7 @@ pub trait PointwiseLoss: sealed::Sealed + Sized {
     /// See the [trait docs](PointwiseLoss).
     fn value(&self, input: &[f32], target: &[f32], reduction: Reduction) -> Result<f32, LossError> {
         check_lengths(input, target)?;
+        self.check(input)?;
         let pass = Pass {
             input,
             target,
@@ -137,6 +149,7 @@ pub trait PointwiseLoss: sealed::Sealed + Sized {
     ) -> Result<f32, LossError> {
         check_lengths(input, target)?;
         check_out("grad", input, grad.buf)?;
+        self.check(input)?;
         let n = input.len();
         let scale = match reduction {
             Reduction::Sum => grad.scale,
@@ -166,6 +179,7 @@ pub trait PointwiseLoss: sealed::Sealed + Sized {
     fn per_element(&self, input: &[f32], target: &[f32], out: &mut [f32]) -> Result<(), LossError> {
         check_lengths(input, target)?;
         check_out("out", input, out)?;
+        self.check(input)?;
         let pass = Pass {
             input,
             target,
@@ -216,4 +230,16 @@ pub(crate) fn run_kernel<K: pointwise::PointwiseKernel>(
     pass: Pass<'_>,
 ) -> Option<f64> {
     pointwise::execute(isa, kernel, pass)
+}
+
+/// [`run_kernel`] with a periodic `weight` stream and, if `PARAM`, a
+/// periodic `param` stream (see [`pointwise::execute_weighted`]).
+pub(crate) fn run_kernel_weighted<K: pointwise::PointwiseKernel, const PARAM: bool>(
+    isa: Isa,
+    kernel: K,
+    pass: Pass<'_>,
+    weight: &[f32],
+    param: &[f32],
+) -> Option<f64> {
+    pointwise::execute_weighted::<K, PARAM>(isa, kernel, pass, weight, param)
 }

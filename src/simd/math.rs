@@ -51,7 +51,7 @@
 use super::Lanes;
 use crate::dispatch::Isa;
 use crate::error::LossError;
-use crate::kernel::pointwise::{self, Pass, PointwiseKernel, mode};
+use crate::kernel::pointwise::{self, PointwiseKernel, mode};
 
 /// log₂(e), rounded to f32.
 const LOG2E: f32 = core::f32::consts::LOG2_E;
@@ -387,16 +387,43 @@ pub fn map(isa: Isa, function: Function, input: &[f32], out: &mut [f32]) -> Resu
             actual: out.len(),
         });
     }
-    let pass = Pass {
-        input,
-        target: input,
-        out,
-        scale: 0.0,
-        mode: mode::PER_ELEMENT,
-    };
-    pointwise::execute(isa, MapKernel(function), pass)
-        .map(|_| ())
-        .ok_or(LossError::IsaUnavailable { isa })
+    crate::dispatch::dispatch(
+        isa,
+        MapJob {
+            function,
+            input,
+            out,
+        },
+    )
+    .flatten()
+    .map(|_| ())
+    .ok_or(LossError::IsaUnavailable { isa })
+}
+
+/// [`map`] on one backend: the pointwise driver in per-element mode only.
+struct MapJob<'a> {
+    function: Function,
+    input: &'a [f32],
+    out: &'a mut [f32],
+}
+
+impl crate::dispatch::LanesFn for MapJob<'_> {
+    type Output = Option<f64>;
+    #[inline(always)]
+    fn call<L: Lanes>(self, l: L) -> Option<f64> {
+        let kernel = MapKernel(self.function);
+        pointwise::run::<L, MapKernel, { mode::PER_ELEMENT }, false, false>(
+            l,
+            kernel,
+            self.input,
+            self.input,
+            &[],
+            &[],
+            self.out,
+            0.0,
+            mode::PER_ELEMENT,
+        )
+    }
 }
 
 #[cfg(test)]
