@@ -29,6 +29,8 @@ use simdloss::{Grad, Huber, Isa, L1, Mse, PointwiseLoss, Reduction, SmoothL1};
 const TRIAD_BAR: f64 = 1.15;
 /// Fused at 4096 must be at least this many times faster than the plain loop.
 const PLAIN_BAR: f64 = 6.0;
+/// A median this many times its round's minimum marks the row noisy (`~`).
+const NOISY: f64 = 1.2;
 
 /// One timed thing in a group.
 #[derive(Clone, Copy, PartialEq)]
@@ -58,12 +60,15 @@ impl Case {
         }
     }
 
-    /// Rounds per variant, and the wall time one batch should take.
+    /// Rounds per variant, and the wall time one batch should take. Short
+    /// batches (well under a scheduler time slice) keep most rounds clear
+    /// of preemption on a shared machine, so the median stays honest; at
+    /// 2^24 one call (~5 ms) is the batch.
     fn schedule(self) -> (usize, Duration) {
         if self.n >= 1 << 24 {
-            (21, Duration::from_millis(4))
+            (25, Duration::from_millis(4))
         } else {
-            (61, Duration::from_millis(3))
+            (201, Duration::from_micros(500))
         }
     }
 }
@@ -355,7 +360,7 @@ fn main() {
         "- triad `c[i] = a[i] + k·b[i]` compiled for: {triad_isa}; plain loop: baseline target, f64 sum"
     );
     println!(
-        "- `value_and_grad(.., Reduction::Mean, Grad::overwrite(..))`, buffers 64-byte aligned unless `+1 elem`; median of interleaved rounds (min in brackets)"
+        "- `value_and_grad(.., Reduction::Mean, Grad::overwrite(..))`, buffers 64-byte aligned unless `+1 elem`; median of interleaved rounds (min in brackets; `~`: median > {NOISY}× min, the machine was busy)"
     );
     if cfg!(debug_assertions) {
         println!("- **WARNING: debug build, numbers are meaningless: use --release**");
@@ -379,8 +384,13 @@ fn main() {
             }
             None => String::from("—"),
         };
+        let noisy = if row.fused.median > NOISY * row.fused.min {
+            " ~"
+        } else {
+            ""
+        };
         println!(
-            "| {} | {} | {} | {} [{}] | {} | {:.2} | {} | {:.1}× | {} |",
+            "| {} | {} | {} | {} [{}]{noisy} | {} | {:.2} | {} | {:.1}× | {} |",
             row.loss,
             row.case.label(),
             row.isa,
