@@ -2,8 +2,10 @@
 //!
 //! The byte format is fixed and simple so that seeds can be written by hand
 //! (`fuzz/seeds.py` writes the committed corpus). Bytes are read from the
-//! front; once the data runs out every read returns zeros, so any byte
-//! string decodes to a case.
+//! front; once the data runs out, reads continue from a pseudo-random
+//! stream seeded by a hash of the data, so any byte string decodes to a
+//! case and even a short one fills long slices with varied values (the
+//! fuzzer mutates the leading structure, the tail stays deterministic).
 //!
 //! A float is a tag byte, then:
 //! - `tag % 4 == 0`: one byte, an index into [`SPECIALS`];
@@ -68,26 +70,39 @@ pub const SPECIALS: [f32; 36] = [
     1.0e-6,
 ];
 
-/// A never-failing byte reader over [`Unstructured`]: past the end every
-/// read is zero.
+/// A never-failing byte reader over [`Unstructured`]: past the end of the
+/// data, bytes come from a generator seeded by the data's hash.
 pub struct Input<'a> {
     u: Unstructured<'a>,
+    tail: Rng,
 }
 
 impl<'a> Input<'a> {
     /// Reads `data` from the front.
     #[must_use]
     pub fn new(data: &'a [u8]) -> Self {
+        // FNV-1a of the data seeds the bytes read past its end.
+        let hash = data.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
         Self {
             u: Unstructured::new(data),
+            tail: Rng::new(hash),
         }
     }
 
-    /// `N` bytes (zeros once the data is exhausted).
+    /// `N` bytes: from the data while it lasts, then pseudo-random.
     pub fn bytes<const N: usize>(&mut self) -> [u8; N] {
         let mut b = [0u8; N];
-        // fill_buffer zero-fills what the data cannot supply and never fails.
-        let _ = self.u.fill_buffer(&mut b);
+        let from_data = self.u.len().min(N);
+        // fill_buffer never fails when the data holds enough bytes.
+        let _ = self.u.fill_buffer(&mut b[..from_data]);
+        for byte in &mut b[from_data..] {
+            #[allow(clippy::cast_possible_truncation)]
+            {
+                *byte = self.tail.next_u64() as u8;
+            }
+        }
         b
     }
 
