@@ -18,7 +18,10 @@
 
 use core::hint::black_box;
 
-use simdloss::{Grad, Huber, Isa, L1, Mse, PointwiseLoss, Reduction, SmoothL1};
+use simdloss::{
+    BinaryCrossEntropy, BinaryCrossEntropyWithLogits, Grad, Huber, Isa, L1, Mse, PointwiseLoss,
+    Reduction, SigmoidFocal, SmoothL1,
+};
 
 /// Every verb of `loss`, on every ISA and on the default one, with opaque
 /// slices, reductions and scales.
@@ -78,6 +81,42 @@ fn run() {
     if let Ok(s) = SmoothL1::new(black_box(0.0)) {
         exercise(s, input, target, grad);
     }
+
+    // Binary losses: unweighted, with a weight map, scalar and per-class
+    // pos_weight (periodic stream), focal with opaque α and γ.
+    let mut w = [0.0f32; 300];
+    let mut pw = [0.0f32; 7];
+    black_box(&mut w);
+    black_box(&mut pw);
+    let weight: &[f32] = black_box(&w[..]);
+    let pos_weight: &[f32] = black_box(&pw[..]);
+    exercise(BinaryCrossEntropy::new(), input, target, grad);
+    let bce = BinaryCrossEntropy::new().with_weight(weight);
+    black_box(bce.weight());
+    exercise(bce, input, target, grad);
+    exercise(BinaryCrossEntropyWithLogits::new(), input, target, grad);
+    exercise(
+        BinaryCrossEntropyWithLogits::new().with_weight(weight),
+        input,
+        target,
+        grad,
+    );
+    if let Ok(l) = BinaryCrossEntropyWithLogits::new().with_pos_weight(black_box(3.0)) {
+        black_box((l.pos_weight(), l.pos_weight_per_class()));
+        exercise(l, input, target, grad);
+    }
+    if let Ok(l) = BinaryCrossEntropyWithLogits::new()
+        .with_weight(weight)
+        .with_pos_weight_per_class(pos_weight)
+    {
+        exercise(l, input, target, grad);
+    }
+    if let Ok(f) = SigmoidFocal::new(black_box(0.25), black_box(2.0)) {
+        black_box((f.alpha(), f.gamma(), f.weight()));
+        exercise(f, input, target, grad);
+        exercise(f.with_weight(weight), input, target, grad);
+    }
+    exercise(SigmoidFocal::default(), input, target, grad);
 
     black_box(Isa::best());
     for isa in Isa::available() {
