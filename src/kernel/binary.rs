@@ -16,12 +16,12 @@
 //!   exactly `−|x| − L` when `y' = 0` (the saturated, correctly classified
 //!   case where `c = e` may underflow).
 //!
-//! NaN in `x` or `y` gives NaN in value and derivative (a final
-//! compare + select guards the `0·∞ = 0` conventions below).
+//! NaN in `x` or `y` gives NaN in value and derivative (where a `0·∞ = 0`
+//! convention below could hide it, a final compare + select restores it).
 
 use super::pointwise::PointwiseKernel;
 use crate::simd::Lanes;
-use crate::simd::math::{exp_nonpos, ln, log1p, log1p_unit};
+use crate::simd::math::{exp_nonpos, ln, ln_one_minus_prob, ln_prob, log1p_unit};
 
 /// `a·b`, except `0` where `a == 0` (so that `0·∞ = 0`: a zero coefficient
 /// switches a term off even at an infinite logit).
@@ -96,9 +96,9 @@ impl PointwiseKernel for BceKernel {
     fn eval<L: Lanes>(self, l: L, p: L::V, y: L::V) -> (L::V, L::V) {
         let one = l.splat(1.0);
         let floor = l.splat(-100.0);
-        let ln_p = ln(l, p);
+        let ln_p = ln_prob(l, p);
         let ln_p = l.select(l.lt(ln_p, floor), floor, ln_p);
-        let ln_q = log1p(l, l.neg(p));
+        let ln_q = ln_one_minus_prob(l, p);
         let ln_q = l.select(l.lt(ln_q, floor), floor, ln_q);
         let one_minus_y = l.sub(one, y);
         let value = l.neg(l.add(l.mul(y, ln_p), l.mul(one_minus_y, ln_q)));
@@ -136,8 +136,10 @@ impl PointwiseKernel for BceLogitsKernel {
             l.mul(one_minus_y, t.sig_pos_num),
             l.mul(pw_y, t.sig_neg_num),
         );
+        // NaN propagates through num (0·NaN is NaN); the value needs the
+        // guard where both coefficients are 0 (y = 1, pw = 0).
         let deriv = l.div(num, t.u);
-        (nan_from(l, x, value), nan_from(l, x, deriv))
+        (nan_from(l, x, value), deriv)
     }
 }
 
@@ -199,6 +201,8 @@ impl PointwiseKernel for FocalKernel {
         } else {
             (q_gamma_bce, modulated)
         };
-        (nan_from(l, x, value), nan_from(l, x, deriv))
+        // NaN in x or y propagates without a guard: at most one of the
+        // coefficients 1 − y, y of ℓ is 0, and p − y is a plain product.
+        (value, deriv)
     }
 }
