@@ -15,6 +15,8 @@
 //! bit-identical on every instruction set, for any length and alignment.
 //! Targets are not validated (PyTorch does not either): soft targets in
 //! `[0, 1]` are fine; outside it the formulas are evaluated as written.
+//! [`Reduction::Mean`](super::Reduction::Mean) divides by the element
+//! count, weighted or not, as PyTorch does.
 //!
 //! Accuracy, per element, against an f64 evaluation of the same formula on
 //! the same f32 inputs (bounds enforced by `tests/binary.rs` over 10⁵–10⁶
@@ -96,6 +98,10 @@ macro_rules! sealed_isa {
 ///
 /// The range check is a separate read of `input` before the fused pass, so
 /// that nothing is written when it fails.
+///
+/// # Differences from PyTorch
+/// `weight` has exactly one value per element (PyTorch broadcasts a
+/// smaller tensor); the range check reports the first offending index.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct BinaryCrossEntropy<'a> {
     weight: Option<&'a [f32]>,
@@ -217,7 +223,9 @@ enum PosWeight<'a> {
 ///   is not a multiple of the number of classes.
 ///
 /// # Differences from PyTorch
-/// `pos_weight` must be finite and ≥ 0 (checked when set); the limits at
+/// `pos_weight` must be finite and ≥ 0 (checked when set); `weight` has
+/// exactly one value per element (PyTorch broadcasts a smaller tensor; a
+/// per-class `pos_weight` is broadcast here as there); the limits at
 /// `x = ±∞` are finite where PyTorch gives NaN; results are more accurate
 /// for `x < 0` (no cancellation).
 #[derive(Clone, Copy, Debug, PartialEq)]
