@@ -133,7 +133,14 @@ impl Sealed for Mse {
         // the (r + r)·scale kernel.
         let doubled = pass.scale * 2.0;
         if doubled.is_finite() {
-            run_kernel(isa, MseHalfGradKernel, Pass { scale: doubled, ..pass })
+            run_kernel(
+                isa,
+                MseHalfGradKernel,
+                Pass {
+                    scale: doubled,
+                    ..pass
+                },
+            )
         } else {
             run_kernel(isa, MseKernel, pass)
         }
