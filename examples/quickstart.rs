@@ -3,7 +3,10 @@
 //!
 //! `cargo run --release --example quickstart`
 
-use simdloss::{Grad, Huber, Isa, L1, LossError, Mse, PointwiseLoss, Reduction, SmoothL1};
+use simdloss::{
+    BinaryCrossEntropy, BinaryCrossEntropyWithLogits, Grad, Huber, Isa, L1, LossError, Mse,
+    PointwiseLoss, Reduction, SigmoidFocal, SmoothL1,
+};
 
 /// A reproducible batch: a regression head's outputs and their targets.
 fn batch(n: usize) -> (Vec<f32>, Vec<f32>) {
@@ -18,6 +21,27 @@ fn batch(n: usize) -> (Vec<f32>, Vec<f32>) {
     let target: Vec<f32> = (0..n).map(|_| next()).collect();
     let input: Vec<f32> = target.iter().map(|t| t + 0.75 * next()).collect();
     (input, target)
+}
+
+/// Logits and 0/1 labels for `n` samples of `classes` classes, the logits
+/// leaning towards the right answer.
+fn labels_batch(n: usize, classes: usize) -> (Vec<f32>, Vec<f32>) {
+    let (noise, _) = batch(n * classes);
+    let labels: Vec<f32> = (0..n * classes)
+        .map(|i| {
+            if (i * 7 + i / classes) % 3 == 0 {
+                1.0
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let logits = labels
+        .iter()
+        .zip(&noise)
+        .map(|(y, e)| 2.0 * (y - 0.5) + 2.0 * e)
+        .collect();
+    (logits, labels)
 }
 
 /// Runs `loss` on `isa` and on the scalar path; prints both and checks they
@@ -66,6 +90,20 @@ fn main() -> Result<(), LossError> {
     show("l1", L1::new(), &input, &target)?;
     show("huber(1)", Huber::new(1.0)?, &input, &target)?;
     show("smoothl1(.5)", SmoothL1::new(0.5)?, &input, &target)?;
+
+    // A multi-label classifier: [N, C] logits, 0/1 labels, a per-class
+    // positive weight broadcast over the last axis.
+    let (logits, labels) = labels_batch(4096, 3);
+    let pos_weight = [1.0f32, 2.5, 0.5];
+    println!(
+        "binary batch: [{} x 3] logits, Reduction::Mean",
+        logits.len() / 3
+    );
+    let bce_logits = BinaryCrossEntropyWithLogits::new().with_pos_weight_per_class(&pos_weight)?;
+    show("bce_logits", bce_logits, &logits, &labels)?;
+    show("focal", SigmoidFocal::new(0.25, 2.0)?, &logits, &labels)?;
+    let probabilities: Vec<f32> = logits.iter().map(|x| 1.0 / (1.0 + (-x).exp())).collect();
+    show("bce", BinaryCrossEntropy::new(), &probabilities, &labels)?;
 
     // Losses combine: accumulate a second loss's gradient, weighted, into
     // the same buffer.
