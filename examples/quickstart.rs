@@ -29,7 +29,7 @@ fn labels_batch(n: usize, classes: usize) -> (Vec<f32>, Vec<f32>) {
     let (noise, _) = batch(n * classes);
     let labels: Vec<f32> = (0..n * classes)
         .map(|i| {
-            if (i * 7 + i / classes) % 3 == 0 {
+            if (i * 7 + i / classes).is_multiple_of(3) {
                 1.0
             } else {
                 0.0
