@@ -165,6 +165,61 @@ def regression_seeds():
     return seeds
 
 
+def labels():
+    return bytes([4])
+
+
+def unit_interval():
+    return bytes([5])
+
+
+def binary(n, logits, probs, target, grad, weight, flags=0, wsel=0, pw=nice(1.0), classes=(),
+           alpha=nice(0.25), gamma=nice(2.0), reds=0, scale_o=nice(1.0), scale_a=nice(0.5), **hdr):
+    return (header(n, **hdr) + bytes([flags, wsel]) + pw + bytes([len(classes)]) + b''.join(classes)
+            + alpha + gamma + bytes([reds]) + scale_o + scale_a + logits + probs + target + grad + weight)
+
+
+def binary_seeds():
+    seeds = {}
+    for i, n in enumerate([1, 17, 63, 64, 65, 255, 257, 700]):
+        seeds[f'len_{n}'] = binary(
+            n, rng(i, uniform(nice(12.0))), rng(50 + i, unit_interval()), rng(100 + i, labels()),
+            rng(150 + i, uniform(nice(1.0))), rng(200 + i, unit_interval()), flags=i & 15,
+            classes=[nice(0.5), nice(2.0), nice(3.0)][: 1 + i % 3] if n % (1 + i % 3) == 0 else [nice(1.0)],
+            offs=(i % 16, (5 * i) % 16, (3 * i) % 16), tail_guard=bool(i & 1), reds=i & 3)
+    # Soft targets, edge logits and probabilities (0, 1, subnormal, NaN, inf).
+    seeds['specials'] = binary(NSPECIAL, explicit([special(k) for k in S]), explicit([special(k) for k in S]),
+                               rng(1, unit_interval()), const(special('zero')), const(nice(1.0)), flags=15)
+    seeds['huge_logits'] = binary(300, rng(2, log_uniform(20, 108)), rng(3, unit_interval()), rng(4, labels()),
+                                  const(special('zero')), rng(5, unit_interval()), flags=2, pw=nice(3.0))
+    seeds['prob_edges'] = binary(130, rng(6, mixed(40)), rng(7, unit_interval(),
+                                 [(0, special('zero')), (1, special('one')), (64, special('minsub')),
+                                  (65, special('maxsub')), (129, special('nan'))]),
+                                 rng(8, labels()), const(special('zero')), const(nice(2.0)))
+    # Errors: out-of-range probability, weight length, pos_weight shape and values, α / γ.
+    seeds['prob_out_of_range'] = binary(100, rng(9, uniform(nice(3.0))), rng(10, unit_interval(), [(77, nice(1.5))]),
+                                        rng(11, labels()), const(special('zero')), const(nice(1.0)))
+    for sel in (160, 161, 164):
+        seeds[f'weight_len_{sel}'] = binary(65, rng(12, uniform(nice(3.0))), rng(13, unit_interval()),
+                                            rng(14, labels()), const(special('zero')), const(nice(1.0)),
+                                            flags=15, wsel=sel)
+    seeds['pos_weight_not_broadcastable'] = binary(65, rng(15, uniform(nice(3.0))), rng(16, unit_interval()),
+                                                   rng(17, labels()), const(special('zero')), const(nice(1.0)),
+                                                   flags=4, classes=[nice(1.0), nice(2.0)])
+    seeds['pos_weight_empty'] = binary(64, rng(15, uniform(nice(3.0))), rng(16, unit_interval()),
+                                       rng(17, labels()), const(special('zero')), const(nice(1.0)), flags=4)
+    for name in ['nan', 'negone', 'inf']:
+        seeds[f'param_{name}'] = binary(64, rng(18, uniform(nice(3.0))), rng(19, unit_interval()),
+                                        rng(20, labels()), const(special('zero')), const(nice(1.0)),
+                                        pw=special(name), alpha=special(name) if name != 'negone' else nice(1.5),
+                                        gamma=special(name))
+    seeds['mismatch_target'] = binary(65, rng(21, uniform(nice(3.0))), rng(22, unit_interval()),
+                                      rng(23, labels()), const(special('zero')), const(nice(1.0)), tsel=160, osel=165)
+    seeds['empty'] = binary(0, const(special('one')), const(special('half')), const(special('one')),
+                            const(special('one')), const(special('one')))
+    return seeds
+
+
 def write(target, seeds):
     d = os.path.join(HERE, 'corpus', target)
     os.makedirs(d, exist_ok=True)
@@ -178,3 +233,4 @@ def write(target, seeds):
 
 if __name__ == '__main__':
     write('regression', regression_seeds())
+    write('binary', binary_seeds())

@@ -1,6 +1,6 @@
 //! Fuzzing harness for `simdloss`: byte decoding ([`input`]), the generic
 //! checker of any pointwise loss ([`pointwise`]) and one module per loss
-//! family ([`regression`]). Each target in `fuzz_targets/` is one line
+//! family ([`regression`], [`binary`]). Each target in `fuzz_targets/` is one line
 //! calling a family's `fuzz_one`.
 //!
 //! Adding a loss family: write its f64 [`pointwise::Reference`] and
@@ -10,6 +10,7 @@
 //! `[[bin]]` entry in `fuzz/Cargo.toml`, seeds in `fuzz/corpus/<target>/`
 //! (`fuzz/seeds.py`) and the target's name in `.ci/run`.
 
+pub mod binary;
 pub mod input;
 pub mod pointwise;
 pub mod regression;

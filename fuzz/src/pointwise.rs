@@ -1,21 +1,44 @@
 //! The generic checker for any [`PointwiseLoss`]: one call of
 //! [`check_loss`] runs every verb on every ISA and checks the properties
 //! listed in the crate docs. A new loss family needs only an f64
-//! [`Reference`], its [`Bounds`] and a target that builds cases.
+//! [`Reference`] (with its error bounds) and a target that builds cases.
 
 use simdloss::{Grad, Isa, LossError, PointwiseLoss, Reduction};
 
 use crate::input::Shape;
 
+/// The f64 reference of one element and the documented error bounds of
+/// the f32 kernel there (absolute, before any gradient scale).
+#[derive(Clone, Copy, Debug)]
+pub struct Expect {
+    /// The element's loss value.
+    pub value: f64,
+    /// d value / d input.
+    pub deriv: f64,
+    /// `|per_element - value|` may be at most this.
+    pub value_tol: f64,
+    /// `|derivative - deriv|` may be at most this (the gradient check adds
+    /// the roundings of the scale, the product and the accumulate add).
+    pub deriv_tol: f64,
+}
+
 /// The exact f64 math of a loss, per element.
 pub trait Reference {
-    /// `(value, d value / d input)` at `(x, y)`, or `None` where the f32
+    /// The expectation at element `i` = `(x, y)`, or `None` where the f32
     /// kernel is not expected to be accurate: a NaN or infinite argument,
-    /// or any intermediate of the kernel's f32 computation (including
-    /// branches it evaluates and then discards) within a few binades of
-    /// f32 overflow. Values returned must be at most [`LIMIT`] in
+    /// inputs outside the domain the bounds are documented for, or any
+    /// intermediate of the kernel's f32 computation (including branches it
+    /// evaluates and then discards) within a few binades of f32 overflow.
+    /// Values and derivatives returned must be at most [`LIMIT`] in
     /// magnitude.
-    fn eval(&self, x: f64, y: f64) -> Option<(f64, f64)>;
+    fn eval(&self, i: usize, x: f64, y: f64) -> Option<Expect>;
+
+    /// Whether element `i` has a NaN argument (so its value and derivative
+    /// must be NaN). Losses with extra per-element streams (weights)
+    /// extend this.
+    fn nan_in(&self, _i: usize, x: f32, y: f32) -> bool {
+        x.is_nan() || y.is_nan()
+    }
 }
 
 /// Magnitude below which a reference value counts as "not near overflow":
@@ -23,28 +46,19 @@ pub trait Reference {
 /// kernels' intermediates (e.g. `2r`) and for sums of up to 256 terms.
 pub const LIMIT: f64 = 1.329_227_995_784_916e36; // 2^120
 
-/// Error bounds of one loss against its [`Reference`], in units of the
-/// f32 unit roundoff `u = 2^-24`.
-#[derive(Clone, Copy, Debug)]
-pub struct Bounds {
-    /// `|out_i - v_i| <= elem · u · |v_i| + ABS`, per element.
-    pub elem: f64,
-    /// `|g_i - (g0_i + s·d_i)| <= grad · u · (|g0_i| + |s·d_i|) + (|d_i| + |s| + 1) · ABS`:
-    /// the derivative `d_i` and the scale `s` are each rounded to f32
-    /// before their product, and either can underflow (absolute error
-    /// 2^-150, then multiplied by the other).
-    pub grad: f64,
-    /// Reduced value: `|value - V| <= value · u · V + n · ABS` (terms are
-    /// non-negative for every loss checked with a value bound).
-    pub value: f64,
-}
-
 /// f32 unit roundoff.
 pub const U: f64 = 5.960_464_477_539_063e-8; // 2^-24
 /// Absolute slack per element for gradual underflow: every rounding into
 /// the subnormal range loses at most 2^-150, a few such roundings per
 /// element give well under 2^-148.
 pub const ABS: f64 = 2.802_596_928_649_634e-45; // 2^-148
+
+/// Roundings the driver adds to a derivative: the Mean scale `s/n`, the
+/// product `d·s` and the accumulate add, relative to `|g0| + |s·d|`.
+pub const GRAD_ROUNDINGS: f64 = 3.0 * U;
+/// Roundings of the canonical sum relative to `Σ|v_i|`: at most 3 serial
+/// and 6 tree f32 adds per element plus the final rounding to f32.
+pub const SUM_ROUNDINGS: f64 = 10.0 * U;
 
 /// Bits equal, or both NaN (NaN payloads are unspecified).
 #[must_use]
@@ -303,23 +317,19 @@ fn exact_scale(red: Reduction, scale: f32, n: usize) -> f64 {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn check_grad(
-    got: f32,
-    g0: f64,
-    d: f64,
-    s: f64,
-    bounds: &Bounds,
-    what: &str,
-    i: usize,
-    (x, y): (f32, f32),
-) {
+fn check_grad(got: f32, g0: f64, e: &Expect, s: f64, what: &str, i: usize, (x, y): (f32, f32)) {
+    let d = e.deriv;
     let sd = s * d;
     if !(g0.is_finite() && s.is_finite() && sd.abs() <= LIMIT && g0.abs() <= LIMIT) {
         return;
     }
     let want = g0 + sd;
-    let tol = bounds.grad * U * (g0.abs() + sd.abs()) + (d.abs() + s.abs() + 1.0) * ABS;
+    // The derivative's own error times |s|, the driver's roundings, and
+    // underflow: `d` and `s` are each rounded to f32 before their product
+    // and either can underflow (2^-150, then multiplied by the other).
+    let tol = s.abs() * e.deriv_tol
+        + GRAD_ROUNDINGS * (g0.abs() + sd.abs())
+        + (d.abs() + s.abs() + 1.0) * ABS;
     let err = (f64::from(got) - want).abs();
     assert!(
         err <= tol,
@@ -329,24 +339,18 @@ fn check_grad(
 }
 
 /// Checks the scalar outputs against the f64 reference and the NaN rules.
-fn check_reference<R: Reference>(
-    out: &Outputs,
-    case: &Case,
-    reference: &R,
-    bounds: &Bounds,
-    what: &str,
-) {
+fn check_reference<R: Reference>(out: &Outputs, case: &Case, reference: &R, what: &str) {
     let n = case.shape.n;
     let (red_o, scale_o) = case.overwrite;
     let (red_a, scale_a) = case.accumulate;
     let s_over = exact_scale(red_o, scale_o, n);
     let s_acc = exact_scale(red_a, scale_a, n);
-    let mut total = 0.0f64;
+    let (mut total, mut total_abs, mut total_tol) = (0.0f64, 0.0f64, 0.0f64);
     let mut all_in_range = true;
     let mut any_nan = false;
     for i in 0..n {
         let (x, y) = (case.input[i], case.target[i]);
-        if x.is_nan() || y.is_nan() {
+        if reference.nan_in(i, x, y) {
             // NaN in gives NaN out: value, derivative, and so the gradient.
             any_nan = true;
             all_in_range = false;
@@ -364,25 +368,27 @@ fn check_reference<R: Reference>(
             );
             continue;
         }
-        let Some((v, d)) = reference.eval(f64::from(x), f64::from(y)) else {
+        let Some(e) = reference.eval(i, f64::from(x), f64::from(y)) else {
             all_in_range = false;
             continue;
         };
-        total += v;
+        total += e.value;
+        total_abs += e.value.abs();
+        total_tol += e.value_tol + ABS;
         let got = f64::from(out.per_element[i]);
-        let tol = bounds.elem * U * v.abs() + ABS;
-        let err = (got - v).abs();
+        let tol = e.value_tol + ABS;
+        let err = (got - e.value).abs();
         assert!(
             err <= tol,
-            "{what}: per_element[{i}] = {got:e}, reference {v:e}; error {err:e} > bound {tol:e} \
-             (input {x:e}, target {y:e})"
+            "{what}: per_element[{i}] = {got:e}, reference {:e}; error {err:e} > bound {tol:e} \
+             (input {x:e}, target {y:e})",
+            e.value
         );
         check_grad(
             out.over[i],
             0.0,
-            d,
+            &e,
             s_over,
-            bounds,
             &format!("{what}: overwrite"),
             i,
             (x, y),
@@ -390,9 +396,8 @@ fn check_reference<R: Reference>(
         check_grad(
             out.acc[i],
             f64::from(case.grad0[i]),
-            d,
+            &e,
             s_acc,
-            bounds,
             &format!("{what}: accumulate"),
             i,
             (x, y),
@@ -406,15 +411,16 @@ fn check_reference<R: Reference>(
             );
         }
     }
-    if n > 0 && all_in_range && total <= LIMIT {
+    if n > 0 && all_in_range && total_abs <= LIMIT {
         for r in REDUCTIONS {
             #[allow(clippy::cast_precision_loss)]
-            let (want, slack) = match r {
-                Reduction::Sum => (total, n as f64 * ABS),
-                Reduction::Mean => (total / n as f64, 2.0 * ABS),
+            let div = match r {
+                Reduction::Sum => 1.0,
+                Reduction::Mean => n as f64,
             };
+            let want = total / div;
             let got = f64::from(out.value[red_index(r)]);
-            let tol = bounds.value * U * want.abs() + slack;
+            let tol = (total_tol + SUM_ROUNDINGS * total_abs) / div + ABS;
             let err = (got - want).abs();
             assert!(
                 err <= tol,
@@ -424,13 +430,50 @@ fn check_reference<R: Reference>(
     }
 }
 
+/// Equal errors, comparing `f32` fields by bits and ignoring the
+/// human-readable `requirement` texts.
+#[must_use]
+pub fn same_error(a: &LossError, b: &LossError) -> bool {
+    match (a, b) {
+        (
+            LossError::InvalidParameter {
+                argument: a1,
+                value: v1,
+                ..
+            },
+            LossError::InvalidParameter {
+                argument: a2,
+                value: v2,
+                ..
+            },
+        ) => a1 == a2 && v1.to_bits() == v2.to_bits(),
+        (
+            LossError::OutOfRange {
+                argument: a1,
+                index: i1,
+                value: v1,
+                ..
+            },
+            LossError::OutOfRange {
+                argument: a2,
+                index: i2,
+                value: v2,
+                ..
+            },
+        ) => a1 == a2 && i1 == i2 && v1.to_bits() == v2.to_bits(),
+        _ => a == b,
+    }
+}
+
 /// Checks that a call with the given lengths is refused with an error that
-/// names a wrong argument correctly (and is `Ok` when nothing is wrong).
+/// names a wrong argument correctly; with right lengths, that it returns
+/// `loss_err` (the loss's own check of the valid-length call) or `Ok`.
 fn check_refusal<T: core::fmt::Debug>(
     res: Result<T, LossError>,
     n: usize,
     target_len: usize,
     out: Option<(&'static str, usize)>,
+    loss_err: Option<&LossError>,
     what: &str,
 ) -> bool {
     let mut allowed: Vec<LossError> = Vec::new();
@@ -453,17 +496,22 @@ fn check_refusal<T: core::fmt::Debug>(
             actual: len,
         });
     }
+    if allowed.is_empty()
+        && let Some(e) = loss_err
+    {
+        allowed.push(*e);
+    }
     match res {
         Ok(_) => {
             assert!(
                 allowed.is_empty(),
-                "{what}: accepted bad lengths; expected one of {allowed:?}"
+                "{what}: accepted; expected one of {allowed:?}"
             );
             false
         }
         Err(e) => {
             assert!(
-                allowed.contains(&e),
+                allowed.iter().any(|a| same_error(a, &e)),
                 "{what}: returned {e:?}; expected one of {allowed:?}"
             );
             true
@@ -473,10 +521,13 @@ fn check_refusal<T: core::fmt::Debug>(
 
 /// The error paths: mismatched / empty lengths give the right `Err` on
 /// every verb, and the output buffer (slice and guards) is untouched.
-fn check_errors<L: PointwiseLoss>(loss: &L, case: &Case, what: &str) {
+/// With `loss_err`, the same holds for the valid-length calls.
+fn check_errors<L: PointwiseLoss>(loss: &L, case: &Case, loss_err: Option<&LossError>, what: &str) {
     let s = &case.shape;
     let (n, tl, ol) = if s.mismatched() {
         (s.n, s.target_len, s.out_len)
+    } else if loss_err.is_some() {
+        (s.n, s.n, s.n)
     } else {
         (0, 0, 0)
     };
@@ -485,7 +536,14 @@ fn check_errors<L: PointwiseLoss>(loss: &L, case: &Case, what: &str) {
     let target = Placed::new(&case.target[..tl], ot);
     let (x, y) = (input.get(), target.get());
     for r in REDUCTIONS {
-        check_refusal(loss.value(x, y, r), n, tl, None, &format!("{what}: value"));
+        check_refusal(
+            loss.value(x, y, r),
+            n,
+            tl,
+            None,
+            loss_err,
+            &format!("{what}: value"),
+        );
     }
     let init = &case.grad0[..ol];
     let mut g = Guarded::new(init, oo, s.tail_guard);
@@ -499,6 +557,7 @@ fn check_errors<L: PointwiseLoss>(loss: &L, case: &Case, what: &str) {
         n,
         tl,
         Some(("grad", ol)),
+        loss_err,
         &format!("{what}: value_and_grad(overwrite)"),
     );
     if refused {
@@ -515,6 +574,7 @@ fn check_errors<L: PointwiseLoss>(loss: &L, case: &Case, what: &str) {
         n,
         tl,
         Some(("grad", ol)),
+        loss_err,
         &format!("{what}: value_and_grad(accumulate)"),
     );
     if refused {
@@ -526,6 +586,7 @@ fn check_errors<L: PointwiseLoss>(loss: &L, case: &Case, what: &str) {
         n,
         tl,
         Some(("out", ol)),
+        loss_err,
         &format!("{what}: per_element"),
     );
     if refused {
@@ -538,16 +599,19 @@ fn check_errors<L: PointwiseLoss>(loss: &L, case: &Case, what: &str) {
 ///   reads and writes past an allocation);
 /// - every ISA bit-identical to [`Isa::Scalar`] (NaN == NaN) in every verb
 ///   and mode, and the fused value equal to the plain value;
-/// - the scalar outputs against `reference` within `bounds` where it is
+/// - the scalar outputs against `reference` within its bounds where it is
 ///   defined, NaN out wherever NaN went in;
-/// - the error paths (wrong lengths, empty input) on every ISA;
+/// - the error paths (wrong lengths, empty input) on every ISA, and, if
+///   `loss_err` is given (the loss's own refusal of this case: a weight of
+///   the wrong length, an out-of-range input, …), that every verb returns
+///   exactly it and writes nothing;
 /// - `with_isa` refusing ISAs this CPU lacks.
 pub fn check_loss<L: PointwiseLoss + Copy, R: Reference>(
     name: &str,
     loss: L,
     reference: &R,
-    bounds: &Bounds,
     case: &Case,
+    loss_err: Option<LossError>,
 ) {
     for isa in Isa::ALL {
         if !isa.is_available() {
@@ -561,7 +625,7 @@ pub fn check_loss<L: PointwiseLoss + Copy, R: Reference>(
     let scalar_loss = loss
         .with_isa(Isa::Scalar)
         .unwrap_or_else(|e| panic!("{name}: with_isa(scalar): {e}"));
-    if case.shape.n > 0 {
+    if case.shape.n > 0 && loss_err.is_none() {
         let scalar = compute(&scalar_loss, case, &format!("{name} on scalar"));
         for isa in Isa::available().filter(|&i| i != Isa::Scalar) {
             let on = loss
@@ -574,18 +638,12 @@ pub fn check_loss<L: PointwiseLoss + Copy, R: Reference>(
         // The ISA picked by default is one of those above.
         let got = compute(&loss, case, &format!("{name} on the default ISA"));
         assert_same_outputs(&got, &scalar, &format!("{name} on the default ISA"), case);
-        check_reference(
-            &scalar,
-            case,
-            reference,
-            bounds,
-            &format!("{name} on scalar"),
-        );
+        check_reference(&scalar, case, reference, &format!("{name} on scalar"));
     }
     for isa in Isa::available() {
         let on = loss
             .with_isa(isa)
             .unwrap_or_else(|e| panic!("{name}: with_isa({isa}): {e}"));
-        check_errors(&on, case, &format!("{name} on {isa}"));
+        check_errors(&on, case, loss_err.as_ref(), &format!("{name} on {isa}"));
     }
 }
