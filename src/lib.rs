@@ -48,6 +48,12 @@ mod kernel;
 pub mod loss;
 pub mod simd;
 
+/// The vector-math functions over slices: `out[i] = f(input[i])` on a
+/// chosen [`Isa`], the same code (and bits) the loss kernels inline.
+pub mod elementwise {
+    pub use crate::kernel::map::{Function, map};
+}
+
 pub use dispatch::Isa;
 pub use error::LossError;
 pub use loss::binary::{BinaryCrossEntropy, BinaryCrossEntropyWithLogits, SigmoidFocal};

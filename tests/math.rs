@@ -9,7 +9,7 @@
 //! ~20× slower) it is 1021, which still visits every binade.
 
 use simdloss::Isa;
-use simdloss::simd::math::{Function, map};
+use simdloss::elementwise::{Function, map};
 
 #[cfg(target_arch = "x86_64")]
 const STEP: u32 = 61;

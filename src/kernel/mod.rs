@@ -2,5 +2,6 @@
 //! the per-lane math each loss family plugs into them. No ISA names here.
 
 pub mod binary;
+pub mod map;
 pub mod pointwise;
 pub mod regression;

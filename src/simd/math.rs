@@ -48,9 +48,6 @@
 //! C's `pow`); which NaN is unspecified.
 
 use super::Lanes;
-use crate::dispatch::Isa;
-use crate::error::LossError;
-use crate::kernel::pointwise::{self, PointwiseKernel, mode};
 
 /// log₂(e), rounded to f32.
 const LOG2E: f32 = core::f32::consts::LOG2_E;
@@ -367,97 +364,6 @@ pub fn pow<L: Lanes>(l: L, x: L::V, gamma: L::V) -> L::V {
     let zero = l.splat(0.0);
     let g_ln = l.select(l.eq(gamma, zero), zero, l.mul(gamma, ln(l, x)));
     exp(l, g_ln)
-}
-
-/// One of this module's functions, for [`map`].
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Function {
-    /// [`exp`].
-    Exp,
-    /// [`ln`].
-    Ln,
-    /// [`log1p`].
-    Log1p,
-    /// [`sigmoid`].
-    Sigmoid,
-    /// [`softplus`].
-    Softplus,
-    /// [`pow`] with the given exponent γ.
-    Pow(f32),
-}
-
-/// [`map`]'s per-lane kernel, run by the pointwise driver.
-#[derive(Clone, Copy)]
-struct MapKernel(Function);
-
-impl PointwiseKernel for MapKernel {
-    #[inline(always)]
-    fn eval<L: Lanes>(self, l: L, input: L::V, _target: L::V) -> (L::V, L::V) {
-        let y = match self.0 {
-            Function::Exp => exp(l, input),
-            Function::Ln => ln(l, input),
-            Function::Log1p => log1p(l, input),
-            Function::Sigmoid => sigmoid(l, input),
-            Function::Softplus => softplus(l, input),
-            Function::Pow(gamma) => pow(l, input, l.splat(gamma)),
-        };
-        (y, y)
-    }
-}
-
-/// `out[i] = function(input[i])` on `isa`: the very code the loss kernels
-/// inline, over a slice. The result does not depend on `isa`.
-///
-/// # Errors
-/// - [`LossError::LengthMismatch`] naming `out` if the lengths differ.
-/// - [`LossError::IsaUnavailable`] if this CPU cannot run `isa`.
-///
-/// An empty `input` is fine (nothing to do).
-pub fn map(isa: Isa, function: Function, input: &[f32], out: &mut [f32]) -> Result<(), LossError> {
-    if out.len() != input.len() {
-        return Err(LossError::LengthMismatch {
-            argument: "out",
-            expected: input.len(),
-            actual: out.len(),
-        });
-    }
-    crate::dispatch::dispatch(
-        isa,
-        MapJob {
-            function,
-            input,
-            out,
-        },
-    )
-    .flatten()
-    .map(|_| ())
-    .ok_or(LossError::IsaUnavailable { isa })
-}
-
-/// [`map`] on one backend: the pointwise driver in per-element mode only.
-struct MapJob<'a> {
-    function: Function,
-    input: &'a [f32],
-    out: &'a mut [f32],
-}
-
-impl crate::dispatch::LanesFn for MapJob<'_> {
-    type Output = Option<f64>;
-    #[inline(always)]
-    fn call<L: Lanes>(self, l: L) -> Option<f64> {
-        let kernel = MapKernel(self.function);
-        pointwise::run::<L, MapKernel, { mode::PER_ELEMENT }, false, false>(
-            l,
-            kernel,
-            self.input,
-            self.input,
-            &[],
-            &[],
-            self.out,
-            0.0,
-            mode::PER_ELEMENT,
-        )
-    }
 }
 
 #[cfg(test)]
