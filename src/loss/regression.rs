@@ -168,7 +168,12 @@ impl Sealed for SmoothL1 {
         if self.beta == 0.0 {
             run_kernel(isa, L1Kernel, pass)
         } else {
-            run_kernel(isa, SmoothL1Kernel { beta: self.beta }, pass)
+            let beta = self.beta;
+            if SmoothL1Kernel::reciprocal_is_exact(beta) {
+                run_kernel(isa, SmoothL1Kernel::<true> { beta }, pass)
+            } else {
+                run_kernel(isa, SmoothL1Kernel::<false> { beta }, pass)
+            }
         }
     }
     sealed_isa!();
