@@ -59,17 +59,6 @@ fn check_weight(weight: Option<&[f32]>, input: &[f32]) -> Result<(), LossError> 
 /// which changes no bit.
 const UNWEIGHTED: &[f32] = &[1.0];
 
-macro_rules! sealed_isa {
-    () => {
-        fn chosen_isa(&self) -> Option<Isa> {
-            self.isa
-        }
-        fn choose_isa(&mut self, isa: Isa) {
-            self.isa = Some(isa);
-        }
-    };
-}
-
 /// Binary cross-entropy on probabilities (`torch.nn.BCELoss`,
 /// `F.binary_cross_entropy`).
 ///

@@ -1,6 +1,19 @@
 //! Losses: the public types, their parameters, validation and docs. No SIMD
 //! and no `unsafe` here: each loss picks a kernel and hands it to a driver.
 
+/// The `chosen_isa` / `choose_isa` half of `Sealed` for a loss type with an
+/// `isa: Option<Isa>` field (every loss has one).
+macro_rules! sealed_isa {
+    () => {
+        fn chosen_isa(&self) -> Option<Isa> {
+            self.isa
+        }
+        fn choose_isa(&mut self, isa: Isa) {
+            self.isa = Some(isa);
+        }
+    };
+}
+
 pub mod binary;
 pub mod regression;
 

@@ -116,17 +116,6 @@ impl SmoothL1 {
     }
 }
 
-macro_rules! sealed_isa {
-    () => {
-        fn chosen_isa(&self) -> Option<Isa> {
-            self.isa
-        }
-        fn choose_isa(&mut self, isa: Isa) {
-            self.isa = Some(isa);
-        }
-    };
-}
-
 impl Sealed for Mse {
     fn run(&self, isa: Isa, pass: Pass<'_>) -> Option<f64> {
         // 2·scale is exact unless it overflows (|scale| > MAX/2): then keep
