@@ -16,7 +16,10 @@
 //! implement `llvm.x86.avx512.mask.cmp.ps.512` (the compare into a mask
 //! register). NEON is covered natively under qemu, not under miri.
 
-use simdloss::{Grad, Huber, Isa, L1, LossError, Mse, PointwiseLoss, Reduction, SmoothL1};
+use simdloss::{
+    BinaryCrossEntropy, BinaryCrossEntropyWithLogits, Grad, Huber, Isa, L1, LossError, Mse,
+    PointwiseLoss, Reduction, SigmoidFocal, SmoothL1,
+};
 
 /// One loss with the plain-loop copy of its per-element f32 math.
 trait Case: PointwiseLoss + Copy {
@@ -478,4 +481,92 @@ fn invalid_parameters() {
         ));
     }
     assert!(SmoothL1::new(-0.0).is_ok(), "-0 is >= 0: exactly L1");
+}
+
+/// Every verb of `loss` on `isa` into guarded buffers; outputs for a
+/// bit-for-bit comparison with the scalar path.
+fn weighted_outputs<L: PointwiseLoss + Copy>(loss: L, isa: Isa, x: &[f32], y: &[f32]) -> Vec<f32> {
+    let loss = loss.with_isa(isa).expect("available ISA");
+    let n = x.len();
+    let g0 = data(n, 99);
+    let mut all = Vec::new();
+    for red in [Reduction::Mean, Reduction::Sum] {
+        all.push(loss.value(x, y, red).expect("value"));
+    }
+    let mut buf = guarded(&g0, 1);
+    let v = loss
+        .value_and_grad(
+            x,
+            y,
+            Reduction::Mean,
+            Grad::overwrite(&mut buf[GUARD + 1..GUARD + 1 + n]),
+        )
+        .expect("value_and_grad");
+    assert_guards(&buf, 1, n, "overwrite");
+    all.push(v);
+    all.extend_from_slice(&buf[GUARD + 1..GUARD + 1 + n]);
+    let mut buf = guarded(&g0, 2);
+    let v = loss
+        .value_and_grad(
+            x,
+            y,
+            Reduction::Sum,
+            Grad::accumulate(&mut buf[GUARD + 2..GUARD + 2 + n]).scaled(0.5),
+        )
+        .expect("value_and_grad");
+    assert_guards(&buf, 2, n, "accumulate");
+    all.push(v);
+    all.extend_from_slice(&buf[GUARD + 2..GUARD + 2 + n]);
+    let mut buf = guarded(&g0, 0);
+    loss.per_element(x, y, &mut buf[GUARD..GUARD + n])
+        .expect("per_element");
+    assert_guards(&buf, 0, n, "per_element");
+    all.extend_from_slice(&buf[GUARD..GUARD + n]);
+    all
+}
+
+fn assert_weighted_same<L: PointwiseLoss + Copy>(loss: L, x: &[f32], y: &[f32], what: &str) {
+    let scalar = weighted_outputs(loss, Isa::Scalar, x, y);
+    for isa in isas() {
+        let got = weighted_outputs(loss, isa, x, y);
+        assert_same(&got, &scalar, &format!("{what} on {isa}, n = {}", x.len()));
+    }
+}
+
+#[test]
+fn weighted_and_periodic_streams() {
+    // The binary losses' extra streams: a per-element weight and a
+    // per-class pos_weight tiled over the last axis (C <= 64 from a stack
+    // tile, C > 64 from the slice itself with a wrapping window), at chunk
+    // edges and with a tail. Compared bit for bit with the scalar path
+    // (which miri checks for UB itself).
+    let cases: &[(usize, usize)] = &[(1, 1), (3, 66), (64, 128), (65, 130), (7, 63)];
+    for &(classes, n) in cases {
+        let logits: Vec<f32> = data(n, 5).iter().map(|v| v * 4.0).collect();
+        let probs: Vec<f32> = data(n, 6)
+            .iter()
+            .map(|v| (v.abs() / 4.0).min(1.0))
+            .map(|p| if p.is_nan() { 0.5 } else { p })
+            .collect();
+        let labels: Vec<f32> = (0..n).map(|i| f32::from(u8::from(i % 3 == 0))).collect();
+        let weight: Vec<f32> = (0..n).map(|i| 0.25 + (i % 7) as f32 / 4.0).collect();
+        let pos_weight: Vec<f32> = (0..classes).map(|c| 0.5 + c as f32 / 8.0).collect();
+        let what = format!("C = {classes}");
+        let logits_loss = BinaryCrossEntropyWithLogits::new()
+            .with_weight(&weight)
+            .with_pos_weight_per_class(&pos_weight)
+            .unwrap();
+        assert_weighted_same(
+            logits_loss,
+            &logits,
+            &labels,
+            &format!("bce_with_logits {what}"),
+        );
+        if classes == 1 {
+            let bce = BinaryCrossEntropy::new().with_weight(&weight);
+            assert_weighted_same(bce, &probs, &labels, "bce");
+            let focal = SigmoidFocal::default().with_weight(&weight);
+            assert_weighted_same(focal, &logits, &labels, "sigmoid_focal");
+        }
+    }
 }
