@@ -339,6 +339,8 @@ fn copy_prefix(dst: &mut [f32], src: &[f32]) {
 /// `PARAM`) must be readable for 64 f32; `s.out` writable (and, in
 /// [`mode::GRAD_ACCUMULATE`], readable) for 64 f32 unless `m` is
 /// [`mode::VALUE`]. `m` is one of [`mode`]'s first four constants.
+/// `L::WIDTH * L::REGS == 64` (checked by [`run`] before any call), so the
+/// `REGS` registers of a chunk cover exactly those 64 elements.
 #[inline(always)]
 unsafe fn chunk_body<L: Lanes, K: PointwiseKernel, const WEIGHT: bool, const PARAM: bool>(
     l: L,
