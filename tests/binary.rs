@@ -2,7 +2,8 @@
 //! references, finite differences, edge values, every error path, and
 //! bit-identity across every instruction set this CPU has.
 //!
-//! Self-contained: the f64 references, the PRNG and the hash are here.
+//! The f64 references are `tests/reference/binary.rs` (shared with the
+//! fuzz crate); the PRNG and the hash are here.
 
 use proptest::prelude::*;
 use simdloss::{
@@ -96,104 +97,16 @@ impl Fnv1a {
     }
 }
 
-/// Unit in the last place of an f32 at the binade of `r` (2⁻¹⁴⁹ below the
-/// normal range).
-fn ulp_at(r: f64) -> f64 {
-    let a = r.abs();
-    if a < f64::from(f32::MIN_POSITIVE) {
-        return 2f64.powi(-149);
-    }
-    let exponent = i32::try_from((a.to_bits() >> 52) & 0x7ff).expect("11 bits") - 1023;
-    2f64.powi(exponent - 23)
-}
-
 // ---------------------------------------------------------------------------
 // f64 references
 // ---------------------------------------------------------------------------
 
-fn softplus(z: f64) -> f64 {
-    z.max(0.0) + (-z.abs()).exp().ln_1p()
-}
+/// The f64 references (shared with the fuzz crate): one copy, in
+/// `tests/reference/binary.rs`.
+#[path = "reference/binary.rs"]
+mod reference;
 
-fn sigmoid(z: f64) -> f64 {
-    if z >= 0.0 {
-        1.0 / (1.0 + (-z).exp())
-    } else {
-        let e = z.exp();
-        e / (1.0 + e)
-    }
-}
-
-/// BCE on a probability: (value, derivative, larger derivative term).
-fn bce_ref(p: f64, y: f64, w: f64) -> (f64, f64) {
-    let lp = p.ln().max(-100.0);
-    let lq = (-p).ln_1p().max(-100.0);
-    let value = -w * (y * lp + (1.0 - y) * lq);
-    let den = (p * (1.0 - p)).max(1e-12);
-    (value, w * (p - y) / den)
-}
-
-/// BCE with logits: value, derivative, and the magnitudes of the
-/// derivative's two terms (the error bound scales with the larger).
-fn bce_logits_ref(x: f64, y: f64, w: f64, pw: f64) -> (f64, f64, f64) {
-    let a = (1.0 - y) * softplus(x);
-    let b = pw * y * softplus(-x);
-    // Zero coefficients switch a term off, even at x = ±∞.
-    let value = w * (if 1.0 - y == 0.0 { 0.0 } else { a } + if pw * y == 0.0 { 0.0 } else { b });
-    let g1 = (1.0 - y) * sigmoid(x);
-    let g2 = pw * y * sigmoid(-x);
-    (value, w * (g1 - g2), w.abs() * g1.abs().max(g2.abs()))
-}
-
-/// Sigmoid focal in f64, in the log domain (same parametrization as the
-/// docs: `q = c/u`, `c = y' + (1−y')e`). Returns value, derivative, the
-/// larger magnitude of the derivative's two terms, and `γ·ln q`.
-fn focal_ref(x: f64, y: f64, alpha: f64, gamma: f64) -> (f64, f64, f64, f64) {
-    let e = (-x.abs()).exp();
-    let u = 1.0 + e;
-    let l = e.ln_1p();
-    let y_big = if x >= 0.0 { 1.0 - y } else { y };
-    let c = y_big + (1.0 - y_big) * e;
-    let ln_c = if y_big == 0.0 { -x.abs() } else { c.ln() };
-    let ln_q = ln_c - l;
-    let q_gamma = if gamma == 0.0 {
-        1.0
-    } else {
-        (gamma * ln_q).exp()
-    };
-    let bce = {
-        let a = if y == 1.0 {
-            0.0
-        } else {
-            (1.0 - y) * softplus(x)
-        };
-        let b = if y == 0.0 { 0.0 } else { y * softplus(-x) };
-        a + b
-    };
-    let p_minus_y = (1.0 - y) * sigmoid(x) - y * sigmoid(-x);
-    let rho = if y_big == 0.0 {
-        (1.0 - 2.0 * y) / u
-    } else {
-        (1.0 - 2.0 * y) * e / (u * c)
-    };
-    let alpha_t = if alpha >= 0.0 {
-        alpha * y + (1.0 - alpha) * (1.0 - y)
-    } else {
-        1.0
-    };
-    let t1 = if gamma * rho == 0.0 {
-        0.0
-    } else {
-        gamma * rho * q_gamma * bce
-    };
-    let t2 = q_gamma * p_minus_y;
-    (
-        alpha_t * q_gamma * bce,
-        alpha_t * (t1 + t2),
-        alpha_t.abs() * t1.abs().max(t2.abs()),
-        if gamma == 0.0 { 0.0 } else { gamma * ln_q },
-    )
-}
+use reference::{bce_logits_ref, bce_ref, focal_ref, sigmoid, ulp_at};
 
 /// The focal loss straight from its definition (moderate `x` only).
 fn focal_naive(x: f64, y: f64, alpha: f64, gamma: f64) -> f64 {
@@ -240,8 +153,8 @@ fn reference_derivatives_match_finite_differences() {
             }
             for gamma in [0.0, 0.25, 0.5, 1.0, 2.0, 5.0] {
                 for alpha in [0.25, -1.0, 1.0] {
-                    let (_, g, _, _) = focal_ref(x, y, alpha, gamma);
-                    let fd = central_difference(|x| focal_ref(x, y, alpha, gamma).0, x);
+                    let (_, g, _, _) = focal_ref(x, y, alpha, gamma, 1.0);
+                    let fd = central_difference(|x| focal_ref(x, y, alpha, gamma, 1.0).0, x);
                     assert!(
                         (g - fd).abs() <= 1e-6 * (1.0 + g.abs()),
                         "focal x {x} y {y} α {alpha} γ {gamma}: {g} vs {fd}"
@@ -272,7 +185,7 @@ fn focal_reference_matches_its_definition() {
         for y in [0.0, 1.0, 0.3, 0.5, 0.9] {
             for gamma in [0.0, 0.5, 1.0, 2.0, 3.7] {
                 for alpha in [0.25, -1.0] {
-                    let a = focal_ref(x, y, alpha, gamma).0;
+                    let a = focal_ref(x, y, alpha, gamma, 1.0).0;
                     let b = focal_naive(x, y, alpha, gamma);
                     // The naive form loses ~e^|x|·2⁻⁵³ relative in ln(1 − p).
                     let tol = if x.abs() > 10.0 { 1e-6 } else { 1e-9 };
@@ -514,6 +427,7 @@ fn sigmoid_focal_matches_f64_reference() {
                     f64::from(y[i]),
                     f64::from(alpha),
                     f64::from(gamma),
+                    1.0,
                 );
                 let at = || format!("x {:e} y {:e} α {alpha} γ {gamma}", x[i], y[i]);
                 let k = 4.0 + 2.0 * f64::from(gamma) + 2.0 * g_ln_q.abs();
@@ -796,7 +710,9 @@ fn finite_for_every_finite_edge_input() {
         for alpha in [0.25f32, -1.0, 0.0, 1.0] {
             let l = SigmoidFocal::new(alpha, gamma).expect("valid");
             let (a, g) = (f64::from(alpha), f64::from(gamma));
-            assert_finite_where_input_is(Case::Focal(l), &x, &y, |x, y| focal_ref(x, y, a, g).0);
+            assert_finite_where_input_is(Case::Focal(l), &x, &y, |x, y| {
+                focal_ref(x, y, a, g, 1.0).0
+            });
         }
     }
 }
@@ -1292,7 +1208,7 @@ proptest! {
                 let exact = |wi: f64| match case {
                     Case::Bce(_) => bce_ref(xi, yi, wi).0,
                     Case::Logits(_) => bce_logits_ref(xi, yi, wi, f64::from(pw)).0,
-                    Case::Focal(_) => focal_ref(xi, yi, f64::from(alpha), f64::from(gamma)).0,
+                    Case::Focal(_) => focal_ref(xi, yi, f64::from(alpha), f64::from(gamma), 1.0).0,
                 };
                 #[allow(clippy::cast_possible_truncation)]
                 let representable = (exact(wi) as f32).is_finite() && (exact(1.0) as f32).is_finite();

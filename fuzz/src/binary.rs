@@ -12,7 +12,8 @@
 //! target (`max(n, target_len)`), initial gradient (`max(n, out_len)`) and
 //! weight (its selected length).
 //!
-//! The f64 references and bounds are those of `tests/binary.rs` (the same
+//! The f64 references are `tests/reference/binary.rs`, the one copy
+//! `tests/binary.rs` uses too, and the bounds are that suite's (the same
 //! formulas evaluated on the same f32 inputs), applied where that suite
 //! establishes them: targets 0 or in `[2^-20, 1]`, weights 0 or within
 //! `2^±8`, `pos_weight` and α 0 or within `2^±20`, focal γ <= 8 and
@@ -35,30 +36,12 @@ fn flush(weights: &[f64]) -> f64 {
     weights.iter().fold(FLUSH, |f, w| f * w.abs().max(1.0))
 }
 
-/// Unit in the last place of an f32 at the binade of `r` (2^-149 below the
-/// normal range).
-fn ulp_at(r: f64) -> f64 {
-    let a = r.abs();
-    if a < f64::from(f32::MIN_POSITIVE) {
-        return 2f64.powi(-149);
-    }
-    #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
-    let exponent = ((a.to_bits() >> 52) & 0x7ff) as i32 - 1023;
-    2f64.powi(exponent - 23)
-}
+/// The f64 references, shared with `tests/binary.rs`: one copy, in
+/// `tests/reference/binary.rs`.
+#[path = "../../tests/reference/binary.rs"]
+mod reference;
 
-fn softplus(z: f64) -> f64 {
-    z.max(0.0) + (-z.abs()).exp().ln_1p()
-}
-
-fn sigmoid(z: f64) -> f64 {
-    if z >= 0.0 {
-        1.0 / (1.0 + (-z).exp())
-    } else {
-        let e = z.exp();
-        e / (1.0 + e)
-    }
-}
+use reference::{bce_logits_ref, bce_ref, focal_ref, ulp_at};
 
 /// Targets and parameters in the domain `tests/binary.rs` establishes the
 /// bounds for: `y` 0 or in `[2^-20, 1]`, a coefficient (`pos_weight`) 0
@@ -103,11 +86,7 @@ impl Reference for BceRef<'_> {
             return None;
         }
         let w = weight_at(self.weight, i)?;
-        let lp = p.ln().max(-100.0);
-        let lq = (-p).ln_1p().max(-100.0);
-        let value = -w * (y * lp + (1.0 - y) * lq);
-        let den = (p * (1.0 - p)).max(1e-12);
-        let deriv = w * (p - y) / den;
+        let (value, deriv) = bce_ref(p, y, w);
         expect(
             value,
             deriv,
@@ -138,16 +117,10 @@ impl Reference for LogitsRef<'_> {
             return None;
         }
         let w = weight_at(self.weight, i)?;
-        let a = (1.0 - y) * softplus(x);
-        let b = pw * y * softplus(-x);
-        let value =
-            w * (if 1.0 - y == 0.0 { 0.0 } else { a } + if pw * y == 0.0 { 0.0 } else { b });
-        let g1 = (1.0 - y) * sigmoid(x);
-        let g2 = pw * y * sigmoid(-x);
-        let g_scale = w.abs() * g1.abs().max(g2.abs());
+        let (value, deriv, g_scale) = bce_logits_ref(x, y, w, pw);
         expect(
             value,
-            w * (g1 - g2),
+            deriv,
             5.0 * ulp_at(value) + flush(&[w, pw]),
             4.0 * ulp_at(g_scale) + flush(&[w, pw]),
         )
@@ -181,48 +154,7 @@ impl Reference for FocalRef<'_> {
         }
         let w = weight_at(self.weight, i)?;
         let (alpha, gamma) = (self.alpha, self.gamma);
-        let e = (-x.abs()).exp();
-        let u = 1.0 + e;
-        let l = e.ln_1p();
-        let y_big = if x >= 0.0 { 1.0 - y } else { y };
-        let c = y_big + (1.0 - y_big) * e;
-        let ln_c = if y_big == 0.0 { -x.abs() } else { c.ln() };
-        let ln_q = ln_c - l;
-        let q_gamma = if gamma == 0.0 {
-            1.0
-        } else {
-            (gamma * ln_q).exp()
-        };
-        let bce = {
-            let a = if y == 1.0 {
-                0.0
-            } else {
-                (1.0 - y) * softplus(x)
-            };
-            let b = if y == 0.0 { 0.0 } else { y * softplus(-x) };
-            a + b
-        };
-        let p_minus_y = (1.0 - y) * sigmoid(x) - y * sigmoid(-x);
-        let rho = if y_big == 0.0 {
-            (1.0 - 2.0 * y) / u
-        } else {
-            (1.0 - 2.0 * y) * e / (u * c)
-        };
-        let alpha_t = if alpha >= 0.0 {
-            alpha * y + (1.0 - alpha) * (1.0 - y)
-        } else {
-            1.0
-        };
-        let t1 = if gamma * rho == 0.0 {
-            0.0
-        } else {
-            gamma * rho * q_gamma * bce
-        };
-        let t2 = q_gamma * p_minus_y;
-        let value = w * alpha_t * q_gamma * bce;
-        let deriv = w * alpha_t * (t1 + t2);
-        let g_scale = (w * alpha_t).abs() * t1.abs().max(t2.abs());
-        let g_ln_q = if gamma == 0.0 { 0.0 } else { gamma * ln_q };
+        let (value, deriv, g_scale, g_ln_q) = focal_ref(x, y, alpha, gamma, w);
         let weighted = if self.weight.is_some() { 1.0 } else { 0.0 };
         let k = 4.0 + 2.0 * gamma + 2.0 * g_ln_q.abs() + weighted;
         let hard = y == 0.0 || y == 1.0;

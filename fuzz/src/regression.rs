@@ -41,66 +41,21 @@ fn residual(x: f64, y: f64) -> Option<f64> {
     (r.is_finite() && r.abs() <= LIMIT).then_some(r)
 }
 
-fn sign(r: f64) -> f64 {
-    if r > 0.0 {
-        1.0
-    } else if r < 0.0 {
-        -1.0
-    } else {
-        0.0
-    }
-}
+/// The f64 per-element reference, shared with `tests/common/mod.rs`: one
+/// copy, in `tests/reference/regression.rs`.
+#[path = "../../tests/reference/regression.rs"]
+mod reference;
 
-/// `r²`, `2r`.
-pub struct MseRef;
-impl Reference for MseRef {
+use reference::RefLoss;
+
+/// One regression loss's f64 reference ([`RefLoss::elem`]) at the f64
+/// residual, where [`residual`] keeps it far from overflow.
+struct LossRef(RefLoss);
+impl Reference for LossRef {
     fn eval(&self, _i: usize, x: f64, y: f64) -> Option<Expect> {
         let r = residual(x, y)?;
-        expect(r * r, 2.0 * r)
-    }
-}
-
-/// `|r|`, `sign(r)`.
-pub struct L1Ref;
-impl Reference for L1Ref {
-    fn eval(&self, _i: usize, x: f64, y: f64) -> Option<Expect> {
-        let r = residual(x, y)?;
-        expect(r.abs(), sign(r))
-    }
-}
-
-/// `½r²` if `|r| <= δ` else `δ(|r| - ½δ)`; `clamp(r, -δ, δ)`.
-pub struct HuberRef(pub f64);
-impl Reference for HuberRef {
-    fn eval(&self, _i: usize, x: f64, y: f64) -> Option<Expect> {
-        let delta = self.0;
-        let r = residual(x, y)?;
-        let a = r.abs();
-        let v = if a <= delta {
-            0.5 * r * r
-        } else {
-            delta * (a - 0.5 * delta)
-        };
-        expect(v, r.clamp(-delta, delta))
-    }
-}
-
-/// `½r²/β` if `|r| < β` else `|r| - ½β`; `clamp(r/β, -1, 1)`; β = 0 is L1.
-pub struct SmoothL1Ref(pub f64);
-impl Reference for SmoothL1Ref {
-    fn eval(&self, _i: usize, x: f64, y: f64) -> Option<Expect> {
-        let beta = self.0;
-        if beta == 0.0 {
-            return L1Ref.eval(0, x, y);
-        }
-        let r = residual(x, y)?;
-        let a = r.abs();
-        let v = if a < beta {
-            0.5 * r * r / beta
-        } else {
-            a - 0.5 * beta
-        };
-        expect(v, (r / beta).clamp(-1.0, 1.0))
+        let (value, deriv) = self.0.elem(r);
+        expect(value, deriv)
     }
 }
 
@@ -172,8 +127,8 @@ pub fn fuzz_one(data: &[u8]) {
         accumulate,
     };
 
-    check_loss("mse", Mse::new(), &MseRef, &case, None);
-    check_loss("l1", L1::new(), &L1Ref, &case, None);
+    check_loss("mse", Mse::new(), &LossRef(RefLoss::Mse), &case, None);
+    check_loss("l1", L1::new(), &LossRef(RefLoss::L1), &case, None);
     let huber = check_param(
         Huber::new(delta),
         "delta",
@@ -182,7 +137,13 @@ pub fn fuzz_one(data: &[u8]) {
         Huber::delta,
     );
     if let Some(h) = huber {
-        check_loss("huber", h, &HuberRef(f64::from(delta)), &case, None);
+        check_loss(
+            "huber",
+            h,
+            &LossRef(RefLoss::Huber(f64::from(delta))),
+            &case,
+            None,
+        );
     }
     let smooth = check_param(
         SmoothL1::new(beta),
@@ -192,6 +153,12 @@ pub fn fuzz_one(data: &[u8]) {
         SmoothL1::beta,
     );
     if let Some(s) = smooth {
-        check_loss("smooth_l1", s, &SmoothL1Ref(f64::from(beta)), &case, None);
+        check_loss(
+            "smooth_l1",
+            s,
+            &LossRef(RefLoss::SmoothL1(f64::from(beta))),
+            &case,
+            None,
+        );
     }
 }

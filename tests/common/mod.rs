@@ -6,7 +6,8 @@
 //! - [`EDGE`]: the edge values every kernel must survive.
 //! - [`isas`], [`ulp_distance`], [`rel_err`], [`Fnv1a`].
 //! - [`RefLoss`]: f64 reference implementations of the regression losses
-//!   (DESIGN.md §3 semantics), per element and reduced.
+//!   (DESIGN.md §3 semantics), per element (`tests/reference/regression.rs`,
+//!   shared with the fuzz crate) and reduced (here).
 //! - [`Spec`]: one regression loss with its parameter, runnable on any ISA
 //!   through the public API, so a test can loop over losses.
 //!
@@ -283,55 +284,15 @@ impl Fnv1a {
 // f64 reference (DESIGN.md §3)
 // ---------------------------------------------------------------------------
 
-/// The regression losses in f64, as functions of the residual `r = x − y`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum RefLoss {
-    /// `r²`, `2r`.
-    Mse,
-    /// `|r|`, `sign(r)` with `sign(0) = 0`.
-    L1,
-    /// δ > 0: `½r²` if `|r| ≤ δ` else `δ(|r| − ½δ)`; `clamp(r, −δ, δ)`.
-    Huber(f64),
-    /// β ≥ 0: `½r²/β` if `|r| < β` else `|r| − ½β`; `clamp(r/β, −1, 1)`;
-    /// β = 0 is exactly L1.
-    SmoothL1(f64),
-}
+/// The f64 per-element reference (shared with the fuzz crate): one copy,
+/// in `tests/reference/regression.rs`.
+#[path = "../reference/regression.rs"]
+mod reference;
 
+pub use reference::RefLoss;
+
+/// The f32-input and reduced forms of [`RefLoss::elem`].
 impl RefLoss {
-    /// `(value, d value / d r)` of one element with residual `r`.
-    /// NaN in, NaN out (both).
-    pub fn elem(self, r: f64) -> (f64, f64) {
-        if r.is_nan() {
-            return (f64::NAN, f64::NAN);
-        }
-        let sign = if r > 0.0 {
-            1.0
-        } else if r < 0.0 {
-            -1.0
-        } else {
-            0.0
-        };
-        let a = r.abs();
-        match self {
-            RefLoss::Mse => (r * r, 2.0 * r),
-            RefLoss::L1 => (a, sign),
-            RefLoss::Huber(d) => {
-                let value = if a <= d {
-                    0.5 * r * r
-                } else {
-                    d * (a - 0.5 * d)
-                };
-                (value, r.clamp(-d, d))
-            }
-            RefLoss::SmoothL1(0.0) => RefLoss::L1.elem(r), // matches -0.0 too
-            RefLoss::SmoothL1(b) => {
-                let value = if a < b { 0.5 * r * r / b } else { a - 0.5 * b };
-                let deriv = if a < b { r / b } else { sign };
-                (value, deriv)
-            }
-        }
-    }
-
     /// `elem` at `r = x − y`, the residual computed in f64 (exact for the
     /// test data: see [`SplitMix64`]'s generators).
     pub fn elem_xy(self, x: f32, y: f32) -> (f64, f64) {
