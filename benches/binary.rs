@@ -41,16 +41,7 @@ const GAMMA: f32 = 2.0;
 /// transcendental functions. Each returns the mean loss.
 mod plain {
     use super::{ALPHA, GAMMA};
-
-    #[allow(clippy::cast_precision_loss)]
-    fn inv_len(n: usize) -> f32 {
-        1.0 / n as f32
-    }
-
-    #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
-    fn mean(sum: f64, n: usize) -> f32 {
-        (sum / n as f64) as f32
-    }
+    use crate::common::plain::{inv_len, mean};
 
     /// BCE: `−[y·max(ln p, −100) + (1−y)·max(ln(1−p), −100)]`, gradient
     /// `(p − y)/max(p(1−p), 1e−12)/n`.

@@ -167,13 +167,15 @@ pub mod plain {
     /// Signature shared by the plain loops: `(input, target, grad) -> mean`.
     pub type PlainFn = fn(&[f32], &[f32], &mut [f32]) -> f32;
 
+    /// `1/n` in f32: the gradient scale of a mean.
     #[allow(clippy::cast_precision_loss)]
-    fn inv_len(n: usize) -> f32 {
+    pub fn inv_len(n: usize) -> f32 {
         1.0 / n as f32
     }
 
+    /// `sum / n` rounded to f32: the mean of an f64 sum.
     #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
-    fn mean(sum: f64, n: usize) -> f32 {
+    pub fn mean(sum: f64, n: usize) -> f32 {
         (sum / n as f64) as f32
     }
 
