@@ -39,7 +39,7 @@ impl<S: Simd, const R: usize> Lanes for PulpLanes<S, R> {
     const REGS: usize = R;
 
     #[inline(always)]
-    fn splat(self, x: f32) -> S::f32s {
+    fn splat_raw(self, x: f32) -> S::f32s {
         self.0.splat_f32s(x)
     }
     #[inline(always)]
@@ -47,14 +47,14 @@ impl<S: Simd, const R: usize> Lanes for PulpLanes<S, R> {
         [self.0.splat_f32s(0.0); R]
     }
     #[inline(always)]
-    unsafe fn load(self, ptr: *const f32) -> S::f32s {
+    unsafe fn load_raw(self, ptr: *const f32) -> S::f32s {
         // SAFETY: the caller guarantees WIDTH readable f32 at ptr, which is
         // size_of::<S::f32s>() bytes (asserted in `new`, the only way to get
         // a PulpLanes); S::f32s is Pod, so any bits are valid.
         unsafe { ptr.cast::<S::f32s>().read_unaligned() }
     }
     #[inline(always)]
-    unsafe fn store(self, ptr: *mut f32, v: S::f32s) {
+    unsafe fn store_raw(self, ptr: *mut f32, v: S::f32s) {
         // SAFETY: the caller guarantees WIDTH writable f32 at ptr, which is
         // size_of::<S::f32s>() bytes (asserted in `new`).
         unsafe { ptr.cast::<S::f32s>().write_unaligned(v) }
@@ -124,7 +124,7 @@ impl<S: Simd, const R: usize> Lanes for PulpLanes<S, R> {
         self.0.transmute_f32s_u32s(a)
     }
     #[inline(always)]
-    fn splat_u(self, x: u32) -> S::u32s {
+    fn splat_u_raw(self, x: u32) -> S::u32s {
         self.0.splat_u32s(x)
     }
     #[inline(always)]

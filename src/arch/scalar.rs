@@ -17,7 +17,7 @@ impl Lanes for Scalar {
     const REGS: usize = VIRTUAL_LANES;
 
     #[inline(always)]
-    fn splat(self, x: f32) -> f32 {
+    fn splat_raw(self, x: f32) -> f32 {
         x
     }
     #[inline(always)]
@@ -25,12 +25,12 @@ impl Lanes for Scalar {
         [0.0; VIRTUAL_LANES]
     }
     #[inline(always)]
-    unsafe fn load(self, ptr: *const f32) -> f32 {
+    unsafe fn load_raw(self, ptr: *const f32) -> f32 {
         // SAFETY: the caller guarantees one readable f32 at ptr.
         unsafe { ptr.read_unaligned() }
     }
     #[inline(always)]
-    unsafe fn store(self, ptr: *mut f32, v: f32) {
+    unsafe fn store_raw(self, ptr: *mut f32, v: f32) {
         // SAFETY: the caller guarantees one writable f32 at ptr.
         unsafe { ptr.write_unaligned(v) }
     }
@@ -91,7 +91,7 @@ impl Lanes for Scalar {
         f32::from_bits(a)
     }
     #[inline(always)]
-    fn splat_u(self, x: u32) -> u32 {
+    fn splat_u_raw(self, x: u32) -> u32 {
         x
     }
     #[inline(always)]

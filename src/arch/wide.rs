@@ -22,7 +22,7 @@ impl Lanes for Wide {
     const REGS: usize = REGS;
 
     #[inline(always)]
-    fn splat(self, x: f32) -> f32x4 {
+    fn splat_raw(self, x: f32) -> f32x4 {
         f32x4::splat(x)
     }
     #[inline(always)]
@@ -30,13 +30,13 @@ impl Lanes for Wide {
         [f32x4::splat(0.0); REGS]
     }
     #[inline(always)]
-    unsafe fn load(self, ptr: *const f32) -> f32x4 {
+    unsafe fn load_raw(self, ptr: *const f32) -> f32x4 {
         // SAFETY: the caller guarantees 4 readable f32 at ptr; f32x4 is
         // plain data (Pod) and read_unaligned needs no alignment.
         unsafe { ptr.cast::<f32x4>().read_unaligned() }
     }
     #[inline(always)]
-    unsafe fn store(self, ptr: *mut f32, v: f32x4) {
+    unsafe fn store_raw(self, ptr: *mut f32, v: f32x4) {
         // SAFETY: the caller guarantees 4 writable f32 at ptr.
         unsafe { ptr.cast::<f32x4>().write_unaligned(v) }
     }
@@ -97,7 +97,7 @@ impl Lanes for Wide {
         f32x4::from_bits(a)
     }
     #[inline(always)]
-    fn splat_u(self, x: u32) -> u32x4 {
+    fn splat_u_raw(self, x: u32) -> u32x4 {
         u32x4::splat(x)
     }
     #[inline(always)]

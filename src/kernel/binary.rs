@@ -20,67 +20,62 @@
 //! convention below could hide it, a final compare + select restores it).
 
 use super::pointwise::PointwiseKernel;
-use crate::simd::Lanes;
 use crate::simd::math::{exp_nonpos, ln, ln_one_minus_prob, ln_prob, log1p_unit};
+use crate::simd::{F32s, Lanes, M32s};
 
 /// `a·b`, except `0` where `a == 0` (so that `0·∞ = 0`: a zero coefficient
 /// switches a term off even at an infinite logit).
 #[inline(always)]
-fn mul_or_zero<L: Lanes>(l: L, a: L::V, b: L::V) -> L::V {
-    let zero = l.splat(0.0);
-    l.select(l.eq(a, zero), zero, l.mul(a, b))
+fn mul_or_zero<L: Lanes>(a: F32s<L>, b: F32s<L>) -> F32s<L> {
+    a.eq(0.0).select(0.0, a * b)
 }
 
 /// `v`, or `x` itself where `x` is NaN.
 #[inline(always)]
-fn nan_from<L: Lanes>(l: L, x: L::V, v: L::V) -> L::V {
-    l.select(l.eq(x, x), v, x)
+fn nan_from<L: Lanes>(x: F32s<L>, v: F32s<L>) -> F32s<L> {
+    x.is_number().select(v, x)
 }
 
 /// The shared expansion of a logit `x`.
 #[derive(Clone, Copy)]
 struct Logit<L: Lanes> {
     /// `|x|`.
-    abs: L::V,
+    abs: F32s<L>,
     /// `x ≥ 0`.
-    nonneg: L::M,
+    nonneg: M32s<L>,
     /// `e^−|x|` (`+0` below `e^−87.34`).
-    e: L::V,
+    e: F32s<L>,
     /// `1 + e`, rounded.
-    u: L::V,
+    u: F32s<L>,
     /// `log1p(e)`.
-    log1p_e: L::V,
+    log1p_e: F32s<L>,
     /// `softplus(x) = max(x, 0) + log1p(e)`.
-    softplus_pos: L::V,
+    softplus_pos: F32s<L>,
     /// `softplus(−x) = max(−x, 0) + log1p(e)`.
-    softplus_neg: L::V,
+    softplus_neg: F32s<L>,
     /// `σ(x)·u`: `1` for `x ≥ 0`, else `e`.
-    sig_pos_num: L::V,
+    sig_pos_num: F32s<L>,
     /// `σ(−x)·u`: `e` for `x ≥ 0`, else `1`.
-    sig_neg_num: L::V,
+    sig_neg_num: F32s<L>,
 }
 
 impl<L: Lanes> Logit<L> {
     #[inline(always)]
-    fn new(l: L, x: L::V) -> Self {
-        let zero = l.splat(0.0);
-        let one = l.splat(1.0);
-        let abs = l.abs(x);
-        let nonneg = l.ge(x, zero);
-        let e = exp_nonpos(l, l.neg(abs));
-        let (log1p_e, u) = log1p_unit(l, e);
-        let softplus_pos = l.add(l.select(l.gt(x, zero), x, zero), log1p_e);
-        let softplus_neg = l.add(l.select(l.lt(x, zero), l.neg(x), zero), log1p_e);
+    fn new(x: F32s<L>) -> Self {
+        let abs = x.abs();
+        let nonneg = x.ge(0.0);
+        let e = exp_nonpos(-abs);
+        let (log1p_e, u) = log1p_unit(e);
         Self {
             abs,
             nonneg,
             e,
             u,
             log1p_e,
-            softplus_pos,
-            softplus_neg,
-            sig_pos_num: l.select(nonneg, one, e),
-            sig_neg_num: l.select(nonneg, e, one),
+            softplus_pos: x.gt(0.0).select(x, 0.0) + log1p_e,
+            softplus_neg: x.lt(0.0).select(-x, 0.0) + log1p_e,
+            sig_pos_num: nonneg.select(1.0, e),
+            sig_neg_num: nonneg.select(e, 1.0),
         }
     }
 }
@@ -93,19 +88,12 @@ pub struct BceKernel;
 
 impl PointwiseKernel for BceKernel {
     #[inline(always)]
-    fn eval<L: Lanes>(self, l: L, p: L::V, y: L::V) -> (L::V, L::V) {
-        let one = l.splat(1.0);
-        let floor = l.splat(-100.0);
-        let ln_p = ln_prob(l, p);
-        let ln_p = l.select(l.lt(ln_p, floor), floor, ln_p);
-        let ln_q = ln_one_minus_prob(l, p);
-        let ln_q = l.select(l.lt(ln_q, floor), floor, ln_q);
-        let one_minus_y = l.sub(one, y);
-        let value = l.neg(l.add(l.mul(y, ln_p), l.mul(one_minus_y, ln_q)));
-        let eps = l.splat(1e-12);
-        let den = l.mul(l.sub(one, p), p);
-        let den = l.select(l.lt(den, eps), eps, den);
-        (value, l.div(l.sub(p, y), den))
+    fn eval<L: Lanes>(self, p: F32s<L>, y: F32s<L>) -> (F32s<L>, F32s<L>) {
+        let ln_p = ln_prob(p).at_least(-100.0);
+        let ln_q = ln_one_minus_prob(p).at_least(-100.0);
+        let value = -(y * ln_p + (1.0 - y) * ln_q);
+        let den = ((1.0 - p) * p).at_least(1e-12);
+        (value, (p - y) / den)
     }
 }
 
@@ -119,27 +107,25 @@ pub struct BceLogitsKernel;
 
 impl PointwiseKernel for BceLogitsKernel {
     #[inline(always)]
-    fn eval<L: Lanes>(self, l: L, x: L::V, y: L::V) -> (L::V, L::V) {
-        self.eval_param(l, x, y, l.splat(1.0))
+    fn eval<L: Lanes>(self, x: F32s<L>, y: F32s<L>) -> (F32s<L>, F32s<L>) {
+        self.eval_param(x, y, x.splat(1.0))
     }
 
     #[inline(always)]
-    fn eval_param<L: Lanes>(self, l: L, x: L::V, y: L::V, pos_weight: L::V) -> (L::V, L::V) {
-        let t = Logit::new(l, x);
-        let one_minus_y = l.sub(l.splat(1.0), y);
-        let pw_y = l.mul(pos_weight, y);
-        let value = l.add(
-            mul_or_zero(l, one_minus_y, t.softplus_pos),
-            mul_or_zero(l, pw_y, t.softplus_neg),
-        );
-        let num = l.sub(
-            l.mul(one_minus_y, t.sig_pos_num),
-            l.mul(pw_y, t.sig_neg_num),
-        );
-        // NaN propagates through num (0·NaN is NaN); the value needs the
-        // guard where both coefficients are 0 (y = 1, pw = 0).
-        let deriv = l.div(num, t.u);
-        (nan_from(l, x, value), deriv)
+    fn eval_param<L: Lanes>(
+        self,
+        x: F32s<L>,
+        y: F32s<L>,
+        pos_weight: F32s<L>,
+    ) -> (F32s<L>, F32s<L>) {
+        let t = Logit::new(x);
+        let one_minus_y = 1.0 - y;
+        let pw_y = pos_weight * y;
+        let value = mul_or_zero(one_minus_y, t.softplus_pos) + mul_or_zero(pw_y, t.softplus_neg);
+        // NaN propagates through the derivative (0·NaN is NaN); the value
+        // needs the guard where both coefficients are 0 (y = 1, pw = 0).
+        let deriv = (one_minus_y * t.sig_pos_num - pw_y * t.sig_neg_num) / t.u;
+        (nan_from(x, value), deriv)
     }
 }
 
@@ -157,52 +143,32 @@ pub struct FocalKernel {
 
 impl PointwiseKernel for FocalKernel {
     #[inline(always)]
-    fn eval<L: Lanes>(self, l: L, x: L::V, y: L::V) -> (L::V, L::V) {
-        let zero = l.splat(0.0);
-        let one = l.splat(1.0);
-        let gamma = l.splat(self.gamma);
-        let t = Logit::new(l, x);
-        let one_minus_y = l.sub(one, y);
+    fn eval<L: Lanes>(self, x: F32s<L>, y: F32s<L>) -> (F32s<L>, F32s<L>) {
+        let gamma = self.gamma;
+        let t = Logit::new(x);
+        let one_minus_y = 1.0 - y;
         // ℓ = BCE with logits, and p − y = ((1−y)·σ(x) − y·σ(−x)).
-        let bce = l.add(
-            mul_or_zero(l, one_minus_y, t.softplus_pos),
-            mul_or_zero(l, y, t.softplus_neg),
-        );
-        let p_minus_y = l.div(
-            l.sub(l.mul(one_minus_y, t.sig_pos_num), l.mul(y, t.sig_neg_num)),
-            t.u,
-        );
+        let bce = mul_or_zero(one_minus_y, t.softplus_pos) + mul_or_zero(y, t.softplus_neg);
+        let p_minus_y = (one_minus_y * t.sig_pos_num - y * t.sig_neg_num) / t.u;
         // q = 1 − p_t = c/u, c = y' + (1 − y')·e.
-        let y_big = l.select(t.nonneg, one_minus_y, y);
-        let y_small = l.select(t.nonneg, y, one_minus_y);
-        let c = l.add(y_big, l.mul(y_small, t.e));
-        let hard = l.eq(y_big, zero);
-        let ln_c = l.select(hard, l.neg(t.abs), ln(l, c));
-        let ln_q = l.sub(ln_c, t.log1p_e);
+        let y_big = t.nonneg.select(one_minus_y, y);
+        let y_small = t.nonneg.select(y, one_minus_y);
+        let c = y_big + y_small * t.e;
+        let hard = y_big.eq(0.0);
+        let ln_q = hard.select(-t.abs, ln(c)) - t.log1p_e;
         // q^γ = exp(γ·ln q), with q^0 = 1 even where ln q = −∞.
-        let g_ln_q = l.select(l.eq(gamma, zero), zero, l.mul(gamma, ln_q));
-        let q_gamma = exp_nonpos(l, g_ln_q);
+        let q_gamma = exp_nonpos(x.splat(gamma).eq(0.0).select(0.0, gamma * ln_q));
         // ρ = (1 − 2y)·e/(u·c); e/c = 1 when y' = 0 (c = e, possibly 0).
-        let e1 = l.select(hard, one, t.e);
-        let c1 = l.select(hard, one, c);
-        let rho = l.div(l.mul(l.sub(one, l.add(y, y)), e1), l.mul(t.u, c1));
-        let q_gamma_bce = l.mul(q_gamma, bce);
-        let modulated = l.add(
-            mul_or_zero(l, l.mul(gamma, rho), q_gamma_bce),
-            l.mul(q_gamma, p_minus_y),
-        );
-        let (value, deriv) = if self.alpha >= 0.0 {
-            let alpha = l.splat(self.alpha);
-            let alpha_t = l.add(
-                l.mul(alpha, y),
-                l.mul(l.splat(1.0 - self.alpha), one_minus_y),
-            );
-            (l.mul(alpha_t, q_gamma_bce), l.mul(alpha_t, modulated))
-        } else {
-            (q_gamma_bce, modulated)
-        };
+        let rho = (1.0 - (y + y)) * hard.select(1.0, t.e) / (t.u * hard.select(1.0, c));
+        let q_gamma_bce = q_gamma * bce;
+        let modulated = mul_or_zero(gamma * rho, q_gamma_bce) + q_gamma * p_minus_y;
         // NaN in x or y propagates without a guard: at most one of the
         // coefficients 1 − y, y of ℓ is 0, and p − y is a plain product.
-        (value, deriv)
+        if self.alpha >= 0.0 {
+            let alpha_t = self.alpha * y + (1.0 - self.alpha) * one_minus_y;
+            (alpha_t * q_gamma_bce, alpha_t * modulated)
+        } else {
+            (q_gamma_bce, modulated)
+        }
     }
 }

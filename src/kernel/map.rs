@@ -6,8 +6,8 @@
 use super::pointwise::{self, PointwiseKernel, mode};
 use crate::dispatch::Isa;
 use crate::error::LossError;
-use crate::simd::Lanes;
 use crate::simd::math::{exp, ln, log1p, pow, sigmoid, softplus};
+use crate::simd::{F32s, Lanes};
 
 /// One of [`crate::simd::math`]'s functions, for [`map`].
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -32,14 +32,14 @@ struct MapKernel(Function);
 
 impl PointwiseKernel for MapKernel {
     #[inline(always)]
-    fn eval<L: Lanes>(self, l: L, input: L::V, _target: L::V) -> (L::V, L::V) {
+    fn eval<L: Lanes>(self, input: F32s<L>, _target: F32s<L>) -> (F32s<L>, F32s<L>) {
         let y = match self.0 {
-            Function::Exp => exp(l, input),
-            Function::Ln => ln(l, input),
-            Function::Log1p => log1p(l, input),
-            Function::Sigmoid => sigmoid(l, input),
-            Function::Softplus => softplus(l, input),
-            Function::Pow(gamma) => pow(l, input, l.splat(gamma)),
+            Function::Exp => exp(input),
+            Function::Ln => ln(input),
+            Function::Log1p => log1p(input),
+            Function::Sigmoid => sigmoid(input),
+            Function::Softplus => softplus(input),
+            Function::Pow(gamma) => pow(input, input.splat(gamma)),
         };
         (y, y)
     }

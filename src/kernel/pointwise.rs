@@ -23,7 +23,7 @@
 //! driver per mode, whatever its options.
 
 use crate::simd::accumulate::Accumulator;
-use crate::simd::{Lanes, VIRTUAL_LANES};
+use crate::simd::{F32s, Lanes, VIRTUAL_LANES};
 
 /// Per-lane math of a pointwise loss: `(value, d value / d input)`.
 pub trait PointwiseKernel: Copy {
@@ -33,15 +33,20 @@ pub trait PointwiseKernel: Copy {
     const PAD_TARGET: f32 = 0.0;
 
     /// Value and derivative with respect to `input`, lane by lane.
-    fn eval<L: Lanes>(self, l: L, input: L::V, target: L::V) -> (L::V, L::V);
+    fn eval<L: Lanes>(self, input: F32s<L>, target: F32s<L>) -> (F32s<L>, F32s<L>);
 
     /// Value and derivative when the pass carries a periodic parameter
     /// stream (see [`execute_weighted`]): `param` holds each lane's
     /// parameter. The default ignores it.
     #[inline(always)]
-    fn eval_param<L: Lanes>(self, l: L, input: L::V, target: L::V, param: L::V) -> (L::V, L::V) {
+    fn eval_param<L: Lanes>(
+        self,
+        input: F32s<L>,
+        target: F32s<L>,
+        param: F32s<L>,
+    ) -> (F32s<L>, F32s<L>) {
         let _ = param;
-        self.eval(l, input, target)
+        self.eval(input, target)
     }
 }
 
@@ -348,8 +353,8 @@ unsafe fn chunk_body<L: Lanes, K: PointwiseKernel, const WEIGHT: bool, const PAR
     m: u8,
     acc: &mut Accumulator<L>,
     s: Streams,
-    scale: L::V,
-    valid: Option<L::V>,
+    scale: F32s<L>,
+    valid: Option<F32s<L>>,
 ) {
     let out = s.out;
     for reg in 0..L::REGS {
@@ -361,15 +366,15 @@ unsafe fn chunk_body<L: Lanes, K: PointwiseKernel, const WEIGHT: bool, const PAR
             // SAFETY: as above; with PARAM the caller guarantees 64
             // readable f32 behind `param`.
             let c = unsafe { l.load(s.param.add(off)) };
-            kernel.eval_param(l, x, y, c)
+            kernel.eval_param(x, y, c)
         } else {
-            kernel.eval(l, x, y)
+            kernel.eval(x, y)
         };
         let (value, deriv) = if WEIGHT {
             // SAFETY: as above; with WEIGHT the caller guarantees 64
             // readable f32 behind `weight`.
             let w = unsafe { l.load(s.weight.add(off)) };
-            (l.mul(value, w), l.mul(deriv, w))
+            (value * w, deriv * w)
         } else {
             (value, deriv)
         };
@@ -378,17 +383,17 @@ unsafe fn chunk_body<L: Lanes, K: PointwiseKernel, const WEIGHT: bool, const PAR
             Some(valid) => {
                 // SAFETY: LANE_INDEX has 64 f32 and off + WIDTH <= 64.
                 let index = unsafe { l.load(LANE_INDEX.as_ptr().add(off)) };
-                l.select(l.lt(index, valid), value, l.splat(0.0))
+                index.lt(valid).select(value, 0.0)
             }
         };
         match m {
             // SAFETY: off + WIDTH <= 64 and the caller guarantees 64
             // writable f32 behind `out` in this mode.
-            mode::GRAD_OVERWRITE => unsafe { l.store(out.add(off), l.mul(deriv, scale)) },
+            mode::GRAD_OVERWRITE => unsafe { l.store(out.add(off), deriv * scale) },
             // SAFETY: as above, and `out` is also readable in this mode.
             mode::GRAD_ACCUMULATE => unsafe {
                 let g = l.load(out.add(off));
-                l.store(out.add(off), l.add(g, l.mul(deriv, scale)));
+                l.store(out.add(off), g + deriv * scale);
             },
             // SAFETY: off + WIDTH <= 64 and the caller guarantees 64
             // writable f32 behind `out` in this mode.
@@ -396,7 +401,7 @@ unsafe fn chunk_body<L: Lanes, K: PointwiseKernel, const WEIGHT: bool, const PAR
             _ => {}
         }
         if m != mode::PER_ELEMENT {
-            acc.add(l, reg, value);
+            acc.add(reg, value);
         }
     }
 }

@@ -4,7 +4,7 @@
 //! NaN residual stays NaN in value and derivative, on every backend.
 
 use super::pointwise::PointwiseKernel;
-use crate::simd::Lanes;
+use crate::simd::{F32s, Lanes};
 
 /// `r²`, derivative `2r`.
 #[derive(Clone, Copy, Debug)]
@@ -12,9 +12,9 @@ pub struct MseKernel;
 
 impl PointwiseKernel for MseKernel {
     #[inline(always)]
-    fn eval<L: Lanes>(self, l: L, input: L::V, target: L::V) -> (L::V, L::V) {
-        let r = l.sub(input, target);
-        (l.mul(r, r), l.add(r, r))
+    fn eval<L: Lanes>(self, input: F32s<L>, target: F32s<L>) -> (F32s<L>, F32s<L>) {
+        let r = input - target;
+        (r * r, r + r)
     }
 }
 
@@ -27,9 +27,9 @@ pub struct MseHalfGradKernel;
 
 impl PointwiseKernel for MseHalfGradKernel {
     #[inline(always)]
-    fn eval<L: Lanes>(self, l: L, input: L::V, target: L::V) -> (L::V, L::V) {
-        let r = l.sub(input, target);
-        (l.mul(r, r), r)
+    fn eval<L: Lanes>(self, input: F32s<L>, target: F32s<L>) -> (F32s<L>, F32s<L>) {
+        let r = input - target;
+        (r * r, r)
     }
 }
 
@@ -39,15 +39,10 @@ pub struct L1Kernel;
 
 impl PointwiseKernel for L1Kernel {
     #[inline(always)]
-    fn eval<L: Lanes>(self, l: L, input: L::V, target: L::V) -> (L::V, L::V) {
-        let r = l.sub(input, target);
-        let zero = l.splat(0.0);
-        let sign = l.select(
-            l.gt(r, zero),
-            l.splat(1.0),
-            l.select(l.lt(r, zero), l.splat(-1.0), r),
-        );
-        (l.abs(r), sign)
+    fn eval<L: Lanes>(self, input: F32s<L>, target: F32s<L>) -> (F32s<L>, F32s<L>) {
+        let r = input - target;
+        let sign = r.gt(0.0).select(1.0, r.lt(0.0).select(-1.0, r));
+        (r.abs(), sign)
     }
 }
 
@@ -60,21 +55,12 @@ pub struct HuberKernel {
 
 impl PointwiseKernel for HuberKernel {
     #[inline(always)]
-    fn eval<L: Lanes>(self, l: L, input: L::V, target: L::V) -> (L::V, L::V) {
-        let delta = l.splat(self.delta);
-        let neg_delta = l.splat(-self.delta);
-        let half = l.splat(0.5);
-        let r = l.sub(input, target);
-        let a = l.abs(r);
-        let quadratic = l.mul(l.mul(half, r), r);
-        let linear = l.mul(delta, l.sub(a, l.splat(0.5 * self.delta)));
-        let value = l.select(l.le(a, delta), quadratic, linear);
-        let deriv = l.select(
-            l.gt(r, delta),
-            delta,
-            l.select(l.lt(r, neg_delta), neg_delta, r),
-        );
-        (value, deriv)
+    fn eval<L: Lanes>(self, input: F32s<L>, target: F32s<L>) -> (F32s<L>, F32s<L>) {
+        let delta = self.delta;
+        let r = input - target;
+        let a = r.abs();
+        let value = a.le(delta).select(0.5 * r * r, delta * (a - 0.5 * delta));
+        (value, r.clamp(-delta, delta))
     }
 }
 
@@ -105,24 +91,19 @@ impl SmoothL1Kernel<true> {
 
 impl<const RECIPROCAL: bool> PointwiseKernel for SmoothL1Kernel<RECIPROCAL> {
     #[inline(always)]
-    fn eval<L: Lanes>(self, l: L, input: L::V, target: L::V) -> (L::V, L::V) {
-        let beta = l.splat(self.beta);
-        let one = l.splat(1.0);
-        let neg_one = l.splat(-1.0);
-        let r = l.sub(input, target);
-        let a = l.abs(r);
+    fn eval<L: Lanes>(self, input: F32s<L>, target: F32s<L>) -> (F32s<L>, F32s<L>) {
+        let beta = self.beta;
+        let r = input - target;
+        let a = r.abs();
         // One quotient serves both branches; q may overflow to ±inf only
         // where |r| >= β, where the linear branch and the clamp take over.
         let q = if RECIPROCAL {
-            l.mul(r, l.splat(1.0 / self.beta))
+            r * (1.0 / beta)
         } else {
-            l.div(r, beta)
+            r / beta
         };
-        let quadratic = l.mul(l.mul(l.splat(0.5), q), r);
-        let linear = l.sub(a, l.splat(0.5 * self.beta));
-        let value = l.select(l.lt(a, beta), quadratic, linear);
-        let deriv = l.select(l.gt(q, one), one, l.select(l.lt(q, neg_one), neg_one, q));
-        (value, deriv)
+        let value = a.lt(beta).select(0.5 * q * r, a - 0.5 * beta);
+        (value, q.clamp(-1.0, 1.0))
     }
 }
 
@@ -130,6 +111,7 @@ impl<const RECIPROCAL: bool> PointwiseKernel for SmoothL1Kernel<RECIPROCAL> {
 mod tests {
     use super::{PointwiseKernel, SmoothL1Kernel};
     use crate::arch::scalar::Scalar;
+    use crate::simd::Lanes;
 
     /// The reciprocal kernel is taken only where it gives the division
     /// kernel's bits: compare both on residuals across the whole f32 range
@@ -162,8 +144,9 @@ mod tests {
                 .map(|k| f32::from_bits(k * 4099))
                 .chain(specials);
             for r in residuals {
-                let (vf, df) = fast.eval(Scalar, r, 0.0);
-                let (vs, ds) = slow.eval(Scalar, r, 0.0);
+                let (vf, df) = fast.eval(Scalar.splat(r), Scalar.splat(0.0));
+                let (vs, ds) = slow.eval(Scalar.splat(r), Scalar.splat(0.0));
+                let [vf, df, vs, ds] = [vf, df, vs, ds].map(|v| v.raw());
                 let same =
                     |a: f32, b: f32| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
                 assert!(

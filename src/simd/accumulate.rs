@@ -16,6 +16,7 @@
 //! the f64 total adds nothing visible below 2^26 elements.
 
 use super::lanes::{Lanes, VIRTUAL_LANES};
+use super::vector::F32s;
 
 /// 64-element chunks per block; a block's lanes are folded into f64.
 pub const CHUNKS_PER_BLOCK: usize = 4;
@@ -46,9 +47,9 @@ impl<L: Lanes> Accumulator<L> {
     /// Adds register `reg` of the current chunk (virtual lanes
     /// `reg * WIDTH .. (reg + 1) * WIDTH`).
     #[inline(always)]
-    pub fn add(&mut self, l: L, reg: usize, v: L::V) {
+    pub fn add(&mut self, reg: usize, v: F32s<L>) {
         if let Some(slot) = self.lanes.as_mut().get_mut(reg) {
-            *slot = l.add(*slot, v);
+            *slot = (F32s::from_raw(v.lanes(), *slot) + v).raw();
         }
     }
 
@@ -87,17 +88,17 @@ pub fn fold<L: Lanes>(l: L, chunk: L::Chunk) -> f32 {
     while half > 0 {
         let (low, high) = regs.split_at_mut(half);
         for (a, b) in low.iter_mut().zip(high.iter()) {
-            *a = l.add(*a, *b);
+            *a = (F32s::from_raw(l, *a) + F32s::from_raw(l, *b)).raw();
         }
         half /= 2;
     }
     let mut lanes = [0.0f32; VIRTUAL_LANES];
-    if let Some(first) = regs.first() {
+    if let Some(&first) = regs.first() {
         const { assert!(VIRTUAL_LANES >= 1) };
         if L::WIDTH <= VIRTUAL_LANES {
             // SAFETY: `lanes` holds VIRTUAL_LANES f32 and WIDTH <= VIRTUAL_LANES
             // was just checked, so the WIDTH-lane store stays inside it.
-            unsafe { l.store(lanes.as_mut_ptr(), *first) };
+            unsafe { l.store(lanes.as_mut_ptr(), F32s::from_raw(l, first)) };
         }
     }
     let mut width = L::WIDTH.min(VIRTUAL_LANES);

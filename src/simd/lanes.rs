@@ -1,15 +1,21 @@
 //! The `Lanes` trait: the one vector abstraction every kernel is written against.
 //!
 //! A `Lanes` value is a zero-sized token that proves its instruction set is
-//! usable; its associated types are the vector registers. Kernels take the
-//! token by value and call its methods, so one kernel source compiles to
-//! scalar code, the `wide` baseline, AVX2, AVX-512 and NEON.
+//! usable; its associated types are the vector registers. Kernels get their
+//! vectors from the token (`l.splat(x)`, `l.load(ptr)`) as [`F32s`], whose
+//! operators call the methods below, so one kernel source compiles to
+//! scalar code, the `wide` baseline, AVX2, AVX-512 and NEON. The required
+//! methods are the backend interface: a backend implements them on its raw
+//! registers; kernels use the operators of [`F32s`],
+//! [`M32s`](super::M32s) and [`U32s`] instead.
 //!
 //! Every operation here is exact IEEE-754 single precision with the same
 //! result on every backend: there is deliberately no fused multiply-add, no
 //! reciprocal estimate and no min/max (whose NaN handling differs per ISA).
 //! Clamps and branches are written with comparisons and [`Lanes::select`],
 //! which keep a NaN input a NaN.
+
+use super::vector::{F32s, U32s};
 
 /// Number of virtual lanes in the canonical accumulation (DESIGN.md §2.3):
 /// element `i` of a stream is summed into virtual lane `i % VIRTUAL_LANES`.
@@ -35,20 +41,49 @@ pub trait Lanes: Copy {
     const REGS: usize;
 
     /// All lanes set to `x`.
-    fn splat(self, x: f32) -> Self::V;
-    /// A chunk of `REGS` registers, every lane `+0.0`.
-    fn zero_chunk(self) -> Self::Chunk;
-
+    #[inline(always)]
+    fn splat(self, x: f32) -> F32s<Self> {
+        F32s::from_raw(self, self.splat_raw(x))
+    }
+    /// All u32 lanes set to `x`.
+    #[inline(always)]
+    fn splat_u(self, x: u32) -> U32s<Self> {
+        U32s::from_raw(self, self.splat_u_raw(x))
+    }
     /// Reads `WIDTH` consecutive f32 from `ptr` (any alignment).
     ///
     /// # Safety
     /// `ptr .. ptr + WIDTH` must be readable f32.
-    unsafe fn load(self, ptr: *const f32) -> Self::V;
+    #[inline(always)]
+    unsafe fn load(self, ptr: *const f32) -> F32s<Self> {
+        // SAFETY: forwarded: the caller guarantees WIDTH readable f32.
+        F32s::from_raw(self, unsafe { self.load_raw(ptr) })
+    }
     /// Writes `WIDTH` consecutive f32 to `ptr` (any alignment).
     ///
     /// # Safety
     /// `ptr .. ptr + WIDTH` must be writable f32.
-    unsafe fn store(self, ptr: *mut f32, v: Self::V);
+    #[inline(always)]
+    unsafe fn store(self, ptr: *mut f32, v: F32s<Self>) {
+        // SAFETY: forwarded: the caller guarantees WIDTH writable f32.
+        unsafe { self.store_raw(ptr, v.raw()) }
+    }
+
+    /// A chunk of `REGS` registers, every lane `+0.0`.
+    fn zero_chunk(self) -> Self::Chunk;
+
+    /// All lanes set to `x` (raw register; kernels use [`Lanes::splat`]).
+    fn splat_raw(self, x: f32) -> Self::V;
+    /// [`Lanes::load`] on the raw register.
+    ///
+    /// # Safety
+    /// `ptr .. ptr + WIDTH` must be readable f32.
+    unsafe fn load_raw(self, ptr: *const f32) -> Self::V;
+    /// [`Lanes::store`] of a raw register.
+    ///
+    /// # Safety
+    /// `ptr .. ptr + WIDTH` must be writable f32.
+    unsafe fn store_raw(self, ptr: *mut f32, v: Self::V);
 
     /// `a + b`, rounded once.
     fn add(self, a: Self::V, b: Self::V) -> Self::V;
@@ -81,8 +116,8 @@ pub trait Lanes: Copy {
     /// The f32 whose bit patterns are `a`.
     #[allow(clippy::wrong_self_convention)] // `self` is the backend token
     fn from_bits(self, a: Self::U) -> Self::V;
-    /// All u32 lanes set to `x`.
-    fn splat_u(self, x: u32) -> Self::U;
+    /// All u32 lanes set to `x` (raw register; kernels use [`Lanes::splat_u`]).
+    fn splat_u_raw(self, x: u32) -> Self::U;
     /// Wrapping `a + b` on u32 lanes.
     fn add_u(self, a: Self::U, b: Self::U) -> Self::U;
     /// Wrapping `a - b` on u32 lanes.

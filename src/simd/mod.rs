@@ -1,8 +1,11 @@
-//! Vector math layer: the [`Lanes`] trait every backend implements and the
-//! canonical reduction built on it. No ISA names live here.
+//! Vector math layer: the [`Lanes`] trait every backend implements, the
+//! [`F32s`] vectors with operators that kernels are written in, the vector
+//! math functions and the canonical reduction. No ISA names live here.
 
 pub mod accumulate;
 pub mod lanes;
 pub mod math;
+pub mod vector;
 
 pub use lanes::{Lanes, VIRTUAL_LANES};
+pub use vector::{F32s, M32s, Operand, U32s};
