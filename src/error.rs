@@ -49,6 +49,28 @@ pub enum LossError {
         /// What every element must satisfy, e.g. `"in [0, 1]"`.
         requirement: &'static str,
     },
+    /// A shape argument is invalid (a zero extent, a product that overflows
+    /// `usize`, more classes than an f32 counts exactly).
+    InvalidShape {
+        /// The extent or argument at fault (`"n"`, `"c"`, `"s"`, `"shape"`).
+        argument: &'static str,
+        /// The value given (for `"shape"`: the extent that overflowed).
+        value: usize,
+        /// What it must satisfy.
+        requirement: &'static str,
+    },
+    /// Label `index` of `argument` is neither a class in `0..classes` nor
+    /// the ignore index.
+    InvalidLabel {
+        /// The argument holding the labels (`"target"`).
+        argument: &'static str,
+        /// The label's flat position in `argument` (`n·S + s`).
+        index: usize,
+        /// The label's value.
+        label: i128,
+        /// The number of classes C.
+        classes: usize,
+    },
     /// `argument`, broadcast over the last axis of `input` (one value per
     /// class), has a length `len` that does not divide `input`'s length.
     NotBroadcastable {
@@ -68,10 +90,7 @@ impl core::fmt::Display for LossError {
                 argument,
                 expected,
                 actual,
-            } => write!(
-                f,
-                "`{argument}` has {actual} elements, expected {expected} (the length of `input`)"
-            ),
+            } => write!(f, "`{argument}` has {actual} elements, expected {expected}"),
             LossError::Empty { argument } => write!(f, "`{argument}` is empty"),
             LossError::InvalidParameter {
                 argument,
@@ -92,6 +111,23 @@ impl core::fmt::Display for LossError {
             } => write!(
                 f,
                 "`{argument}[{index}]` = {value} is invalid: must be {requirement}"
+            ),
+            LossError::InvalidShape {
+                argument,
+                value,
+                requirement,
+            } => write!(
+                f,
+                "shape `{argument}` = {value} is invalid: must be {requirement}"
+            ),
+            LossError::InvalidLabel {
+                argument,
+                index,
+                label,
+                classes,
+            } => write!(
+                f,
+                "`{argument}[{index}]` = {label} is not a class in 0..{classes} nor the ignore index"
             ),
             LossError::NotBroadcastable {
                 argument,

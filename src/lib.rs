@@ -57,7 +57,9 @@ pub mod elementwise {
 pub use dispatch::Isa;
 pub use error::LossError;
 pub use loss::binary::{BinaryCrossEntropy, BinaryCrossEntropyWithLogits, SigmoidFocal};
+pub use loss::class_axis::{ClassShape, ClassTarget, Label, Probabilities};
 pub use loss::regression::{Huber, L1, Mse, SmoothL1};
+pub use loss::softmax::{SoftmaxCrossEntropy, SoftmaxFocal};
 pub use loss::{Grad, PointwiseLoss, Reduction};
 
 /// The README's code blocks, compiled and run as doctests.

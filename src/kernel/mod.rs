@@ -5,3 +5,4 @@ pub mod binary;
 pub mod map;
 pub mod pointwise;
 pub mod regression;
+pub mod softmax;

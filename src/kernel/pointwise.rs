@@ -69,7 +69,7 @@ pub mod mode {
 }
 
 /// Lane index `0..64` as f32, to mask the padding lanes of the tail chunk.
-static LANE_INDEX: [f32; VIRTUAL_LANES] = {
+pub(crate) static LANE_INDEX: [f32; VIRTUAL_LANES] = {
     let mut idx = [0.0f32; VIRTUAL_LANES];
     let mut i = 0;
     while i < VIRTUAL_LANES {

@@ -15,7 +15,9 @@ macro_rules! sealed_isa {
 }
 
 pub mod binary;
+pub mod class_axis;
 pub mod regression;
+pub mod softmax;
 
 use crate::dispatch::Isa;
 use crate::error::LossError;
@@ -71,6 +73,16 @@ impl<'a> Grad<'a> {
     #[must_use]
     pub fn scaled(self, scale: f32) -> Self {
         Self { scale, ..self }
+    }
+
+    /// The buffer's length.
+    pub(crate) fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// `(buffer, scale, accumulate)`.
+    pub(crate) fn into_parts(self) -> (&'a mut [f32], f32, bool) {
+        (self.buf, self.scale, self.accumulate)
     }
 }
 
