@@ -4,8 +4,8 @@
 //! `cargo run --release --example quickstart`
 
 use simdloss::{
-    BinaryCrossEntropy, BinaryCrossEntropyWithLogits, Grad, Huber, Isa, L1, LossError, Mse,
-    PointwiseLoss, Reduction, SigmoidFocal, SmoothL1,
+    BinaryCrossEntropy, BinaryCrossEntropyWithLogits, ClassShape, Grad, Huber, Isa, L1, LossError,
+    Mse, PointwiseLoss, Reduction, SigmoidFocal, SmoothL1, SoftmaxCrossEntropy, SoftmaxFocal,
 };
 
 /// A reproducible batch: a regression head's outputs and their targets.
@@ -74,6 +74,32 @@ fn show<T: PointwiseLoss + Copy>(
     Ok(())
 }
 
+/// Runs a class-axis loss (`run(isa, grad)`) on the best ISA and on the
+/// scalar path; prints both and checks they agree bit for bit.
+fn show_class(
+    name: &str,
+    shape: ClassShape,
+    logits: &[f32],
+    run: impl Fn(Isa, &mut [f32]) -> Result<f32, LossError>,
+) -> Result<(), LossError> {
+    let mut grad = vec![0.0f32; logits.len()];
+    let value = run(Isa::best(), &mut grad)?;
+    let mut grad_scalar = vec![0.0f32; logits.len()];
+    let value_scalar = run(Isa::Scalar, &mut grad_scalar)?;
+    let same = value.to_bits() == value_scalar.to_bits()
+        && grad
+            .iter()
+            .zip(&grad_scalar)
+            .all(|(a, b)| a.to_bits() == b.to_bits());
+    println!(
+        "{name:<12} [{} x {} x {}] loss {value:<12} scalar path: loss {value_scalar:<12} bit-identical: {same}",
+        shape.batch(),
+        shape.classes(),
+        shape.spatial()
+    );
+    Ok(())
+}
+
 fn main() -> Result<(), LossError> {
     println!(
         "simdloss picked: {} (available: {:?})",
@@ -104,6 +130,52 @@ fn main() -> Result<(), LossError> {
     show("focal", SigmoidFocal::new(0.25, 2.0)?, &logits, &labels)?;
     let probabilities: Vec<f32> = logits.iter().map(|x| 1.0 / (1.0 + (-x).exp())).collect();
     show("bce", BinaryCrossEntropy::new(), &probabilities, &labels)?;
+
+    // A classifier batch, [N = 256, C = 1000] logits with class indices
+    // (the row kernel), and a segmentation map [N = 2, C = 21, 96 x 96]
+    // in NCHW with u8 masks where 255 is "void" (the tile kernel).
+    let classifier = ClassShape::classifier(256, 1000)?;
+    let (logits, _) = batch(classifier.len());
+    let labels: Vec<u16> = (0..256u16).map(|i| (i * 37) % 1000).collect();
+    let ce = SoftmaxCrossEntropy::new().with_label_smoothing(0.1)?;
+    show_class("softmax_ce", classifier, &logits, |isa, g| {
+        ce.with_isa(isa)?.value_and_grad(
+            &logits,
+            classifier,
+            &labels,
+            Reduction::Mean,
+            Grad::overwrite(g),
+        )
+    })?;
+    let map = ClassShape::new(2, 21, 96 * 96)?;
+    let (logits, _) = batch(map.len());
+    let mask: Vec<u8> = (0..map.samples())
+        .map(|j| {
+            if j % 97 == 0 {
+                255
+            } else {
+                u8::try_from(j % 21).unwrap_or(0)
+            }
+        })
+        .collect();
+    let class_weight: Vec<f32> = (0..21u8).map(|c| 0.5 + f32::from(c) / 21.0).collect();
+    let seg = SoftmaxCrossEntropy::new()
+        .with_ignore_index(255)
+        .with_weight(&class_weight);
+    show_class("seg_ce", map, &logits, |isa, g| {
+        seg.with_isa(isa)?
+            .value_and_grad(&logits, map, &mask, Reduction::Mean, Grad::overwrite(g))
+    })?;
+    let focal = SoftmaxFocal::new(2.0)?.with_ignore_index(255);
+    show_class("seg_focal", map, &logits, |isa, g| {
+        focal.with_isa(isa)?.value_and_grad(
+            &logits,
+            map,
+            &mask,
+            Reduction::Mean,
+            Grad::overwrite(g),
+        )
+    })?;
 
     // Losses combine: accumulate a second loss's gradient, weighted, into
     // the same buffer.
