@@ -23,9 +23,10 @@
 //!
 //! Totality: logits may be huge (±1e30) or infinite; the result is the
 //! mathematical limit where it exists (a `+∞` logit on the target class:
-//! loss 0; `k` logits at `+∞`: each has `p = 1/k`). A NaN logit makes its
-//! sample's value and gradient NaN and leaves the others alone. A row that
-//! is `−∞` everywhere has no softmax: its value is NaN.
+//! loss 0; `k` logits at `+∞`: each has `p = 1/k`; a `−∞` logit: `p = 0`,
+//! and an infinite loss if it is the target). A NaN logit makes its
+//! sample's value and gradient NaN and leaves the others alone. A sample
+//! whose logits are all `−∞` is taken as all tied: `p = 1/C`.
 //!
 //! Which kernel runs depends only on the shape (never on the ISA, so the
 //! bits are the same on every path): `S = 1` with at least

@@ -200,7 +200,8 @@ impl<L: Lanes> F32s<L> {
     }
 
     /// The lanes as an array (first `L::WIDTH` entries; the rest `0.0`).
-    /// For tests and examples.
+    /// For tests, examples and once-per-row folds.
+    #[inline(always)]
     #[must_use]
     pub fn to_array(self) -> [f32; super::VIRTUAL_LANES] {
         let mut out = [0.0f32; super::VIRTUAL_LANES];

@@ -1,0 +1,223 @@
+//! The tile kernel: 64 consecutive samples `j = n·S + s` in the lanes,
+//! each lane running its sample's classes in order `c = 0, 1, …`, so a
+//! lane's bits do not depend on the register width. Serves segmentation
+//! maps (`S > 1`) and classifiers with few classes.
+//!
+//! A tile inside one image reads class `c` of its pixels as contiguous
+//! registers (`x[n, c, s0..s0 + 64]`); other tiles (across images, the
+//! last one, `S = 1` rows) gather each register through a stack buffer.
+//! All three passes run on one register of the tile at a time, so its `C`
+//! cache lines stay in L1 (`[4, 21, 512²]`: 21 lines per register).
+
+use super::chunk::{load_at, store_at};
+use super::{
+    Mode, Out, Peak, Problem, Setup, Stats, Target, coefficients, exp_gap, gradient, mul_or_zero,
+};
+use crate::simd::accumulate::Accumulator;
+use crate::simd::{F32s, Lanes, VIRTUAL_LANES};
+
+/// Runs every tile; returns the canonical sum of the per-sample values.
+#[inline(always)]
+pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<'_>) -> f64 {
+    let (c, s) = (p.c, p.s);
+    let samples = p.n * s;
+    let mode = out.mode;
+    let scale = out.scale;
+    let targets = match p.target {
+        Target::Probabilities(t) => Some(t),
+        Target::Index(_) => None,
+    };
+    let mut acc = Accumulator::new(l);
+    let mut j0 = 0;
+    while j0 < samples {
+        let tile = Tile::new(j0, samples, c, s);
+        let count = tile.count;
+        // Per lane: the target class as f32 (−1: none), its weight, and
+        // whether the sample counts.
+        let mut y_f = [-1.0f32; VIRTUAL_LANES];
+        let mut w_y = [0.0f32; VIRTUAL_LANES];
+        let mut active = [0.0f32; VIRTUAL_LANES];
+        for k in 0..count {
+            match p.target {
+                Target::Index(classes) => {
+                    if let Some(y) = classes(j0 + k) {
+                        #[allow(clippy::cast_precision_loss)] // y < 2^24
+                        {
+                            y_f[k] = y as f32;
+                        }
+                        w_y[k] = p.class_weight(y);
+                        active[k] = 1.0;
+                    }
+                }
+                Target::Probabilities(_) => active[k] = 1.0,
+            }
+        }
+        // Overwriting a tile that is contiguous: pass B stores e in the
+        // gradient and pass C reads it back.
+        let store_e = mode == Mode::Overwrite && tile.direct;
+        let mut values = [0.0f32; VIRTUAL_LANES];
+        for reg in 0..L::REGS {
+            let lane0 = reg * L::WIDTH;
+            if lane0 >= count {
+                break;
+            }
+            let y = load_at(l, &y_f, lane0);
+            let act = load_at(l, &active, lane0);
+            let w_of = |class: usize| l.splat(p.class_weight(class));
+            let t_of = |class: usize| targets.map(|t| tile.read(l, t, class, reg));
+            #[allow(clippy::cast_precision_loss)] // class < 2^24
+            let is_y = |class: usize| y.eq(class as f32);
+
+            // Pass A: maximum and ties, the target's logit, the mass.
+            let mut peak = Peak::empty(l);
+            let mut x_y = l.splat(0.0);
+            let mut mass = l.splat(0.0);
+            for class in 0..c {
+                let x = tile.read(l, p.logits, class, reg);
+                peak = peak.push(x);
+                x_y = is_y(class).select(x, x_y);
+                if targets.is_some() {
+                    mass += setup.class_coef(act, w_of(class), t_of(class));
+                }
+            }
+            // Pass B: σ and the value's class sum.
+            let mut sigma = l.splat(0.0);
+            let mut class_sum = l.splat(0.0);
+            for class in 0..c {
+                let (d, e, term) = exp_gap(peak.m, tile.read(l, p.logits, class, reg));
+                sigma += term;
+                if setup.second_sum {
+                    let b = setup.class_coef(act, w_of(class), t_of(class));
+                    class_sum += mul_or_zero(b, d);
+                }
+                if store_e {
+                    tile.write(l, out.buf, class, reg, e, false);
+                }
+            }
+            let k = coefficients(
+                setup,
+                Stats {
+                    m: peak.m,
+                    sigma: sigma + (peak.ties - 1.0),
+                    act,
+                    x_y,
+                    w_y: load_at(l, &w_y, lane0),
+                    mass,
+                },
+            );
+            let value = k.value(setup, act, class_sum);
+            // Pass C: the gradient.
+            if out.writes_grad() {
+                for class in 0..c {
+                    let e = if store_e {
+                        tile.read(l, out.buf, class, reg)
+                    } else {
+                        exp_gap(peak.m, tile.read(l, p.logits, class, reg)).1
+                    };
+                    let b = setup.class_coef(act, w_of(class), t_of(class));
+                    let g = gradient(&k, e, is_y(class), b) * scale;
+                    tile.write(l, out.buf, class, reg, g, mode == Mode::Accumulate);
+                }
+            }
+            if mode == Mode::PerSample {
+                store_at(l, &mut values, lane0, value, false);
+            } else {
+                acc.add(reg, value);
+            }
+        }
+        if mode == Mode::PerSample {
+            let dst = out.buf.get_mut(j0..j0 + count).unwrap_or(&mut []);
+            for (d, v) in dst.iter_mut().zip(values.iter()) {
+                *d = *v;
+            }
+        } else {
+            acc.end_chunk(l);
+        }
+        j0 += count;
+    }
+    acc.finish(l)
+}
+
+/// The geometry of one tile: lane `k`'s class `c` is element
+/// `offset[k] + c·S` of an `[N, C, S]` array.
+struct Tile {
+    offset: [usize; VIRTUAL_LANES],
+    /// Lanes holding a sample (64 but in the last tile).
+    count: usize,
+    /// All 64 lanes are consecutive pixels of one image.
+    direct: bool,
+    s: usize,
+}
+
+impl Tile {
+    /// The tile of samples `j0..min(j0 + 64, samples)`.
+    #[inline(always)]
+    fn new(j0: usize, samples: usize, c: usize, s: usize) -> Self {
+        let count = (samples - j0).min(VIRTUAL_LANES);
+        let (n0, s0) = (j0 / s, j0 % s);
+        let mut offset = [0usize; VIRTUAL_LANES];
+        let (mut n_k, mut s_k) = (n0, s0);
+        for o in offset.iter_mut().take(count) {
+            *o = n_k * c * s + s_k;
+            s_k += 1;
+            if s_k == s {
+                s_k = 0;
+                n_k += 1;
+            }
+        }
+        Self {
+            offset,
+            count,
+            direct: count == VIRTUAL_LANES && s0 + VIRTUAL_LANES <= s,
+            s,
+        }
+    }
+
+    /// Register `reg` of class `class` (0 in lanes past `count`).
+    #[inline(always)]
+    fn read<L: Lanes>(&self, l: L, data: &[f32], class: usize, reg: usize) -> F32s<L> {
+        let lane0 = reg * L::WIDTH;
+        if self.direct {
+            return load_at(l, data, self.offset[0] + class * self.s + lane0);
+        }
+        let mut buf = [0.0f32; VIRTUAL_LANES];
+        for (k, b) in buf.iter_mut().enumerate().take(L::WIDTH) {
+            let lane = lane0 + k;
+            if lane < self.count {
+                *b = data
+                    .get(self.offset[lane] + class * self.s)
+                    .copied()
+                    .unwrap_or(0.0);
+            }
+        }
+        load_at(l, &buf, 0)
+    }
+
+    /// Writes (or adds) register `reg` of class `class`, lanes below
+    /// `count` only.
+    #[inline(always)]
+    fn write<L: Lanes>(
+        &self,
+        l: L,
+        data: &mut [f32],
+        class: usize,
+        reg: usize,
+        v: F32s<L>,
+        accumulate: bool,
+    ) {
+        let lane0 = reg * L::WIDTH;
+        if self.direct {
+            store_at(l, data, self.offset[0] + class * self.s + lane0, v, accumulate);
+            return;
+        }
+        let vals = v.to_array();
+        for (k, &val) in vals.iter().enumerate().take(L::WIDTH) {
+            let lane = lane0 + k;
+            if lane < self.count
+                && let Some(d) = data.get_mut(self.offset[lane] + class * self.s)
+            {
+                *d = if accumulate { *d + val } else { val };
+            }
+        }
+    }
+}
