@@ -13,3 +13,20 @@ pub mod wide;
     all(target_arch = "aarch64", target_feature = "neon")
 ))]
 pub mod pulp;
+
+/// The widest register, in f32 lanes, of any backend compiled for this
+/// target (AVX-512: 16; NEON and `wide`: 4), for stack buffers that hold
+/// one register per row.
+#[cfg(any(
+    all(target_arch = "x86_64", target_feature = "sse2"),
+    all(target_arch = "aarch64", target_feature = "neon")
+))]
+pub const MAX_WIDTH: usize = 16;
+
+/// The widest register, in f32 lanes, of any backend compiled for this
+/// target (`wide`: 4), for stack buffers that hold one register per row.
+#[cfg(not(any(
+    all(target_arch = "x86_64", target_feature = "sse2"),
+    all(target_arch = "aarch64", target_feature = "neon")
+)))]
+pub const MAX_WIDTH: usize = 4;

@@ -31,8 +31,10 @@
 //! Which kernel runs depends only on the shape (never on the ISA, so the
 //! bits are the same on every path): `S = 1` with at least
 //! [`ROW_KERNEL_MIN_CLASSES`] classes is vectorized along the classes of a
-//! row; everything else along the samples, a tile of 64 samples at a time,
-//! both passes on the tile while it is in L1.
+//! row; everything else along the samples, a tile of 64 samples at a time.
+//! Either way each sample takes three short passes while its logits are in
+//! L1 (the maximum; one `exp` per logit and the sum; the gradient), so a
+//! logit is read from memory once and each gradient element written once.
 
 use super::class_axis::{ClassShape, ClassTarget, IndexLabels, Label, TargetKind};
 use super::{Grad, Reduction};

@@ -39,11 +39,11 @@ use crate::simd::{F32s, Lanes, VIRTUAL_LANES};
 
 /// Classifier rows (`S = 1`) with at least this many classes run the row
 /// kernel (vectorized along the classes); fewer run the tile kernel
-/// (samples in the lanes, gathered: a row of `C < 40` fills too few of a
+/// (samples in the lanes; a row of few classes fills too little of a
 /// 64-lane chunk). Measured on AVX2 by instruction counts (callgrind) of
-/// `[1024, C, 1]` value + gradient: at C = 21 the tile kernel takes 0.53×
-/// the row kernel's instructions, at C = 40 1.08×, at C = 63 1.6×.
-pub const ROW_KERNEL_MIN_CLASSES: usize = 40;
+/// `[1024, C, 1]` value + gradient, tile / row kernel: 0.56 at C = 21,
+/// 0.79 at 32, 0.89 at 40, 1.0 at 48, 1.14 at 63.
+pub const ROW_KERNEL_MIN_CLASSES: usize = 48;
 
 /// The target of a [`Problem`].
 #[derive(Clone, Copy)]
@@ -96,7 +96,9 @@ pub(crate) enum Output<'a> {
 /// per-sample values. `None` if the ISA is unavailable or a length
 /// disagrees with the shape (nothing is written then).
 pub(crate) fn execute(isa: Isa, problem: Problem<'_>, output: Output<'_>) -> Option<f64> {
-    let Problem { logits, n, c, s, .. } = problem;
+    let Problem {
+        logits, n, c, s, ..
+    } = problem;
     let len = n.checked_mul(c)?.checked_mul(s)?;
     let samples = n * s;
     let ok = c >= 1

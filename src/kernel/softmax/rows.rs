@@ -78,14 +78,23 @@ impl<'a> Row<'a> {
     /// `(first class, real classes)` of chunk `i`.
     #[inline(always)]
     fn span(&self, i: usize) -> (usize, usize) {
-        let n_valid = if i < self.full { VIRTUAL_LANES } else { self.rem };
+        let n_valid = if i < self.full {
+            VIRTUAL_LANES
+        } else {
+            self.rem
+        };
         (i * VIRTUAL_LANES, n_valid)
     }
 
     /// The 64 elements of chunk `i` of `src` (the row's own slice), or of
     /// the tail copy `tail`.
     #[inline(always)]
-    fn pick<'s>(&'s self, src: &'s [f32], i: usize, tail: impl Fn(&'s Tail) -> &'s [f32]) -> &'s [f32] {
+    fn pick<'s>(
+        &'s self,
+        src: &'s [f32],
+        i: usize,
+        tail: impl Fn(&'s Tail) -> &'s [f32],
+    ) -> &'s [f32] {
         if i < self.full {
             let start = i * VIRTUAL_LANES;
             src.get(start..start + VIRTUAL_LANES).unwrap_or(&[])

@@ -28,6 +28,10 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
         Target::Index(_) => None,
     };
     let mut acc = Accumulator::new(l);
+    // Staging buffers (7.5 KB of stack), zeroed once per call and
+    // overwritten by each gather before use.
+    let mut stage = Stage::new();
+    let mut stage_g = [0.0f32; STAGE];
     let mut j0 = 0;
     while j0 < samples {
         let tile = Tile::new(j0, samples, c, s);
@@ -52,9 +56,13 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
                 Target::Probabilities(_) => active[k] = 1.0,
             }
         }
-        // Overwriting a tile that is contiguous: pass B stores e in the
-        // gradient and pass C reads it back.
-        let store_e = mode == Mode::Overwrite && tile.direct;
+        // A tile that is not contiguous but has few classes is staged:
+        // each register's logits (and targets) gathered once into stack
+        // buffers, class-major, and its gradient scattered once at the end.
+        let staged = !tile.direct && c <= STAGE_CLASSES && L::WIDTH <= MAX_WIDTH;
+        // Pass B stores e where pass C can read it back: in the gradient
+        // of a contiguous tile being overwritten, or in the staging buffer.
+        let store_e = staged || (mode == Mode::Overwrite && tile.direct);
         let mut values = [0.0f32; VIRTUAL_LANES];
         for reg in 0..L::REGS {
             let lane0 = reg * L::WIDTH;
@@ -63,8 +71,13 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
             }
             let y = load_at(l, &y_f, lane0);
             let act = load_at(l, &active, lane0);
+            if staged {
+                stage.gather(&tile, p.logits, targets, c, reg, L::WIDTH);
+            }
+            let stage = &stage;
+            let x_of = |class: usize| stage.x(l, &tile, p.logits, staged, class, reg);
+            let t_of = |class: usize| targets.map(|t| stage.t(l, &tile, t, staged, class, reg));
             let w_of = |class: usize| l.splat(p.class_weight(class));
-            let t_of = |class: usize| targets.map(|t| tile.read(l, t, class, reg));
             #[allow(clippy::cast_precision_loss)] // class < 2^24
             let is_y = |class: usize| y.eq(class as f32);
 
@@ -73,7 +86,7 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
             let mut x_y = l.splat(0.0);
             let mut mass = l.splat(0.0);
             for class in 0..c {
-                let x = tile.read(l, p.logits, class, reg);
+                let x = x_of(class);
                 peak = peak.push(x);
                 x_y = is_y(class).select(x, x_y);
                 if targets.is_some() {
@@ -84,13 +97,15 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
             let mut sigma = l.splat(0.0);
             let mut class_sum = l.splat(0.0);
             for class in 0..c {
-                let (d, e, term) = exp_gap(peak.m, tile.read(l, p.logits, class, reg));
+                let (d, e, term) = exp_gap(peak.m, x_of(class));
                 sigma += term;
                 if setup.second_sum {
                     let b = setup.class_coef(act, w_of(class), t_of(class));
                     class_sum += mul_or_zero(b, d);
                 }
-                if store_e {
+                if staged {
+                    store_at(l, &mut stage_g, class * L::WIDTH, e, false);
+                } else if store_e {
                     tile.write(l, out.buf, class, reg, e, false);
                 }
             }
@@ -109,14 +124,31 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
             // Pass C: the gradient.
             if out.writes_grad() {
                 for class in 0..c {
-                    let e = if store_e {
+                    let e = if staged {
+                        load_at(l, &stage_g, class * L::WIDTH)
+                    } else if store_e {
                         tile.read(l, out.buf, class, reg)
                     } else {
-                        exp_gap(peak.m, tile.read(l, p.logits, class, reg)).1
+                        exp_gap(peak.m, x_of(class)).1
                     };
                     let b = setup.class_coef(act, w_of(class), t_of(class));
                     let g = gradient(&k, e, is_y(class), b) * scale;
-                    tile.write(l, out.buf, class, reg, g, mode == Mode::Accumulate);
+                    if staged {
+                        store_at(l, &mut stage_g, class * L::WIDTH, g, false);
+                    } else {
+                        tile.write(l, out.buf, class, reg, g, mode == Mode::Accumulate);
+                    }
+                }
+                if staged {
+                    scatter(
+                        &stage_g,
+                        &tile,
+                        out.buf,
+                        c,
+                        reg,
+                        L::WIDTH,
+                        mode == Mode::Accumulate,
+                    );
                 }
             }
             if mode == Mode::PerSample {
@@ -136,6 +168,132 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
         j0 += count;
     }
     acc.finish(l)
+}
+
+/// Tiles that are not contiguous are staged when they have at most this
+/// many classes (every `S = 1` tile kernel shape): three buffers of
+/// `STAGE_CLASSES × MAX_WIDTH` f32 on the stack, 9 KB where AVX-512 can
+/// run, 2.3 KB on targets whose widest vectors are 4 lanes (Cortex-M,
+/// wasm32, 32-bit ARM).
+const STAGE_CLASSES: usize = super::ROW_KERNEL_MIN_CLASSES;
+
+use crate::arch::MAX_WIDTH;
+
+/// Elements of one staging buffer.
+const STAGE: usize = STAGE_CLASSES * MAX_WIDTH;
+
+/// One register's logits and targets of a staged tile, class-major: class
+/// `c`'s lanes are `[c·W, (c + 1)·W)`. (Its gradient is a separate
+/// buffer, written while these are read.)
+struct Stage {
+    x: [f32; STAGE],
+    t: [f32; STAGE],
+}
+
+impl Stage {
+    #[inline(always)]
+    fn new() -> Self {
+        Self {
+            x: [0.0; STAGE],
+            t: [0.0; STAGE],
+        }
+    }
+
+    /// Gathers register `reg`'s `c` classes of logits (and targets).
+    #[inline(always)]
+    fn gather(
+        &mut self,
+        tile: &Tile,
+        logits: &[f32],
+        targets: Option<&[f32]>,
+        c: usize,
+        reg: usize,
+        width: usize,
+    ) {
+        for class in 0..c {
+            for k in 0..width {
+                let lane = reg * width + k;
+                let (Some(slot), Some(&offset)) =
+                    (self.x.get_mut(class * width + k), tile.offset.get(lane))
+                else {
+                    continue;
+                };
+                if lane >= tile.count {
+                    continue;
+                }
+                let at = offset + class * tile.s;
+                *slot = logits.get(at).copied().unwrap_or(0.0);
+                if let (Some(t), Some(tslot)) = (targets, self.t.get_mut(class * width + k)) {
+                    *tslot = t.get(at).copied().unwrap_or(0.0);
+                }
+            }
+        }
+    }
+
+    /// Register `reg` of class `class`'s logits: staged or from the tile.
+    #[inline(always)]
+    fn x<L: Lanes>(
+        &self,
+        l: L,
+        tile: &Tile,
+        logits: &[f32],
+        staged: bool,
+        class: usize,
+        reg: usize,
+    ) -> F32s<L> {
+        if staged {
+            load_at(l, &self.x, class * L::WIDTH)
+        } else {
+            tile.read(l, logits, class, reg)
+        }
+    }
+
+    /// Register `reg` of class `class`'s targets: staged or from the tile.
+    #[inline(always)]
+    fn t<L: Lanes>(
+        &self,
+        l: L,
+        tile: &Tile,
+        targets: &[f32],
+        staged: bool,
+        class: usize,
+        reg: usize,
+    ) -> F32s<L> {
+        if staged {
+            load_at(l, &self.t, class * L::WIDTH)
+        } else {
+            tile.read(l, targets, class, reg)
+        }
+    }
+}
+
+/// Scatters a staged gradient `g` of register `reg` to the tile's lanes,
+/// overwriting or adding (the same add as a vector one).
+#[inline(always)]
+fn scatter(
+    g: &[f32; STAGE],
+    tile: &Tile,
+    grad: &mut [f32],
+    c: usize,
+    reg: usize,
+    width: usize,
+    accumulate: bool,
+) {
+    for class in 0..c {
+        for k in 0..width {
+            let lane = reg * width + k;
+            if lane >= tile.count {
+                continue;
+            }
+            let (Some(&v), Some(&offset)) = (g.get(class * width + k), tile.offset.get(lane))
+            else {
+                continue;
+            };
+            if let Some(d) = grad.get_mut(offset + class * tile.s) {
+                *d = if accumulate { *d + v } else { v };
+            }
+        }
+    }
 }
 
 /// The geometry of one tile: lane `k`'s class `c` is element
@@ -207,7 +365,13 @@ impl Tile {
     ) {
         let lane0 = reg * L::WIDTH;
         if self.direct {
-            store_at(l, data, self.offset[0] + class * self.s + lane0, v, accumulate);
+            store_at(
+                l,
+                data,
+                self.offset[0] + class * self.s + lane0,
+                v,
+                accumulate,
+            );
             return;
         }
         let vals = v.to_array();
