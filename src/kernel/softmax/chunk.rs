@@ -45,3 +45,35 @@ pub(super) fn store_at<L: Lanes>(l: L, dst: &mut [f32], off: usize, v: F32s<L>, 
         }
     }
 }
+
+/// `WIDTH` lanes of `src` from `off`, without a bounds check.
+///
+/// # Safety
+/// `off + L::WIDTH <= src.len()`.
+#[inline(always)]
+pub(super) unsafe fn load_unchecked<L: Lanes>(l: L, src: &[f32], off: usize) -> F32s<L> {
+    // SAFETY: the caller guarantees WIDTH readable f32 at src[off..].
+    unsafe { l.load(src.as_ptr().add(off)) }
+}
+
+/// Writes (or adds) `WIDTH` lanes of `v` into `dst` from `off`, without a
+/// bounds check.
+///
+/// # Safety
+/// `off + L::WIDTH <= dst.len()`.
+#[inline(always)]
+pub(super) unsafe fn store_unchecked<L: Lanes>(
+    l: L,
+    dst: &mut [f32],
+    off: usize,
+    v: F32s<L>,
+    accumulate: bool,
+) {
+    // SAFETY: the caller guarantees WIDTH readable and writable f32 at
+    // dst[off..].
+    unsafe {
+        let ptr = dst.as_mut_ptr().add(off);
+        let v = if accumulate { l.load(ptr) + v } else { v };
+        l.store(ptr, v);
+    }
+}

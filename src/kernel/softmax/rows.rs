@@ -53,12 +53,16 @@ impl<'a> Row<'a> {
         let full = x.len() / VIRTUAL_LANES;
         let rem = x.len() % VIRTUAL_LANES;
         let start = full * VIRTUAL_LANES;
-        let tail = (rem > 0).then(|| Tail {
-            x_nan: padded(x, start, f32::NAN),
-            x_neg_inf: padded(x, start, f32::NEG_INFINITY),
-            t: t.map_or([0.0; VIRTUAL_LANES], |t| padded(t, start, 0.0)),
-            w: w.map_or([0.0; VIRTUAL_LANES], |w| padded(w, start, 0.0)),
-        });
+        let tail = if rem > 0 {
+            Some(Tail {
+                x_nan: padded(x, start, f32::NAN),
+                x_neg_inf: padded(x, start, f32::NEG_INFINITY),
+                t: padded(t.unwrap_or(&[]), start, 0.0),
+                w: padded(w.unwrap_or(&[]), start, 0.0),
+            })
+        } else {
+            None
+        };
         Self {
             x,
             t,

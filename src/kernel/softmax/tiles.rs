@@ -9,7 +9,7 @@
 //! All three passes run on one register of the tile at a time, so its `C`
 //! cache lines stay in L1 (`[4, 21, 512²]`: 21 lines per register).
 
-use super::chunk::{load_at, store_at};
+use super::chunk::{load_at, load_unchecked, store_at, store_unchecked};
 use super::{
     Mode, Out, Peak, Problem, Setup, Stats, Target, coefficients, exp_gap, gradient, mul_or_zero,
 };
@@ -74,39 +74,44 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
             if staged {
                 stage.gather(&tile, p.logits, targets, c, reg, L::WIDTH);
             }
-            let stage = &stage;
-            let x_of = |class: usize| stage.x(l, &tile, p.logits, staged, class, reg);
-            let t_of = |class: usize| targets.map(|t| stage.t(l, &tile, t, staged, class, reg));
-            let w_of = |class: usize| l.splat(p.class_weight(class));
-            #[allow(clippy::cast_precision_loss)] // class < 2^24
-            let is_y = |class: usize| y.eq(class as f32);
+            // (No closures here: they are not always inlined into the
+            // target-feature context, and a call per register is slow.)
+            let src = Source {
+                tile: &tile,
+                stage: staged.then_some(&stage),
+                logits: p.logits,
+                targets,
+                x_win: tile.window(p.logits, c, lane0),
+                t_win: targets.and_then(|t| tile.window(t, c, lane0)),
+                reg,
+            };
 
             // Pass A: maximum and ties, the target's logit, the mass.
             let mut peak = Peak::empty(l);
             let mut x_y = l.splat(0.0);
             let mut mass = l.splat(0.0);
             for class in 0..c {
-                let x = x_of(class);
+                let x = src.x(l, class);
                 peak = peak.push(x);
-                x_y = is_y(class).select(x, x_y);
+                x_y = is_class(y, class).select(x, x_y);
                 if targets.is_some() {
-                    mass += setup.class_coef(act, w_of(class), t_of(class));
+                    mass += setup.class_coef(act, l.splat(p.class_weight(class)), src.t(l, class));
                 }
             }
             // Pass B: σ and the value's class sum.
             let mut sigma = l.splat(0.0);
             let mut class_sum = l.splat(0.0);
             for class in 0..c {
-                let (d, e, term) = exp_gap(peak.m, x_of(class));
+                let (d, e, term) = exp_gap(peak.m, src.x(l, class));
                 sigma += term;
                 if setup.second_sum {
-                    let b = setup.class_coef(act, w_of(class), t_of(class));
+                    let b = setup.class_coef(act, l.splat(p.class_weight(class)), src.t(l, class));
                     class_sum += mul_or_zero(b, d);
                 }
                 if staged {
                     store_at(l, &mut stage_g, class * L::WIDTH, e, false);
                 } else if store_e {
-                    tile.write(l, out.buf, class, reg, e, false);
+                    tile.write(l, out.buf, c, class, reg, e, false);
                 }
             }
             let k = coefficients(
@@ -127,16 +132,16 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
                     let e = if staged {
                         load_at(l, &stage_g, class * L::WIDTH)
                     } else if store_e {
-                        tile.read(l, out.buf, class, reg)
+                        tile.read(l, out.buf, c, class, reg)
                     } else {
-                        exp_gap(peak.m, x_of(class)).1
+                        exp_gap(peak.m, src.x(l, class)).1
                     };
-                    let b = setup.class_coef(act, w_of(class), t_of(class));
-                    let g = gradient(&k, e, is_y(class), b) * scale;
+                    let b = setup.class_coef(act, l.splat(p.class_weight(class)), src.t(l, class));
+                    let g = gradient(&k, e, is_class(y, class), b) * scale;
                     if staged {
                         store_at(l, &mut stage_g, class * L::WIDTH, g, false);
                     } else {
-                        tile.write(l, out.buf, class, reg, g, mode == Mode::Accumulate);
+                        tile.write(l, out.buf, c, class, reg, g, mode == Mode::Accumulate);
                     }
                 }
                 if staged {
@@ -229,41 +234,56 @@ impl Stage {
             }
         }
     }
+}
 
-    /// Register `reg` of class `class`'s logits: staged or from the tile.
+/// Lanes whose target class (`y`, as f32; −1 for none) is `class`.
+#[inline(always)]
+fn is_class<L: Lanes>(y: F32s<L>, class: usize) -> crate::simd::M32s<L> {
+    #[allow(clippy::cast_precision_loss)] // class < 2^24
+    y.eq(class as f32)
+}
+
+/// Where register `reg` of a tile reads its logits and targets: the
+/// staging buffers, or the tile itself.
+struct Source<'a> {
+    tile: &'a Tile,
+    stage: Option<&'a Stage>,
+    logits: &'a [f32],
+    targets: Option<&'a [f32]>,
+    /// [`Tile::window`]s of a contiguous tile: read without bounds checks.
+    x_win: Option<&'a [f32]>,
+    t_win: Option<&'a [f32]>,
+    reg: usize,
+}
+
+impl Source<'_> {
+    /// Class `class`'s logits (`class < C`).
     #[inline(always)]
-    fn x<L: Lanes>(
-        &self,
-        l: L,
-        tile: &Tile,
-        logits: &[f32],
-        staged: bool,
-        class: usize,
-        reg: usize,
-    ) -> F32s<L> {
-        if staged {
-            load_at(l, &self.x, class * L::WIDTH)
-        } else {
-            tile.read(l, logits, class, reg)
+    fn x<L: Lanes>(&self, l: L, class: usize) -> F32s<L> {
+        if let Some(win) = self.x_win {
+            // SAFETY: the window has (C − 1)·S + 64 − lane0 elements
+            // (`Tile::window`), class ≤ C − 1 and lane0 + WIDTH ≤ 64, so
+            // class·S + WIDTH fits.
+            return unsafe { load_unchecked(l, win, class * self.tile.s) };
+        }
+        match self.stage {
+            Some(stage) => load_at(l, &stage.x, class * L::WIDTH),
+            None => self.tile.read(l, self.logits, 0, class, self.reg),
         }
     }
 
-    /// Register `reg` of class `class`'s targets: staged or from the tile.
+    /// Class `class`'s targets (probability targets only; `class < C`).
     #[inline(always)]
-    fn t<L: Lanes>(
-        &self,
-        l: L,
-        tile: &Tile,
-        targets: &[f32],
-        staged: bool,
-        class: usize,
-        reg: usize,
-    ) -> F32s<L> {
-        if staged {
-            load_at(l, &self.t, class * L::WIDTH)
-        } else {
-            tile.read(l, targets, class, reg)
+    fn t<L: Lanes>(&self, l: L, class: usize) -> Option<F32s<L>> {
+        let t = self.targets?;
+        if let Some(win) = self.t_win {
+            // SAFETY: as in `x`.
+            return Some(unsafe { load_unchecked(l, win, class * self.tile.s) });
         }
+        Some(match self.stage {
+            Some(stage) => load_at(l, &stage.t, class * L::WIDTH),
+            None => self.tile.read(l, t, 0, class, self.reg),
+        })
     }
 }
 
@@ -331,11 +351,34 @@ impl Tile {
         }
     }
 
-    /// Register `reg` of class `class` (0 in lanes past `count`).
+    /// For a contiguous tile, the part of an `[N, C, S]` array that the
+    /// register starting at lane `lane0` reads: `(C − 1)·S + 64 − lane0`
+    /// elements from its class 0 (`None` for other tiles, or if `data`
+    /// is too short, which the length checks rule out).
     #[inline(always)]
-    fn read<L: Lanes>(&self, l: L, data: &[f32], class: usize, reg: usize) -> F32s<L> {
+    fn window<'d>(&self, data: &'d [f32], c: usize, lane0: usize) -> Option<&'d [f32]> {
+        if !self.direct || lane0 >= VIRTUAL_LANES {
+            return None;
+        }
+        let start = self.offset[0] + lane0;
+        let len = (c - 1) * self.s + VIRTUAL_LANES - lane0;
+        data.get(start..start + len)
+    }
+
+    /// Register `reg` of class `class` (0 in lanes past `count`); `c` is
+    /// the class count for the contiguous fast path (0: not known, checked
+    /// loads).
+    #[inline(always)]
+    fn read<L: Lanes>(&self, l: L, data: &[f32], c: usize, class: usize, reg: usize) -> F32s<L> {
         let lane0 = reg * L::WIDTH;
         if self.direct {
+            if class < c
+                && let Some(win) = self.window(data, c, lane0)
+            {
+                // SAFETY: class ≤ C − 1 and lane0 + WIDTH ≤ 64, so
+                // class·S + WIDTH ≤ (C − 1)·S + 64 − lane0 = win.len().
+                return unsafe { load_unchecked(l, win, class * self.s) };
+            }
             return load_at(l, data, self.offset[0] + class * self.s + lane0);
         }
         let mut buf = [0.0f32; VIRTUAL_LANES];
@@ -354,10 +397,12 @@ impl Tile {
     /// Writes (or adds) register `reg` of class `class`, lanes below
     /// `count` only.
     #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
     fn write<L: Lanes>(
         &self,
         l: L,
         data: &mut [f32],
+        c: usize,
         class: usize,
         reg: usize,
         v: F32s<L>,
@@ -365,6 +410,16 @@ impl Tile {
     ) {
         let lane0 = reg * L::WIDTH;
         if self.direct {
+            let start = self.offset[0] + lane0;
+            let len = (c - 1) * self.s + VIRTUAL_LANES - lane0;
+            if class < c
+                && lane0 < VIRTUAL_LANES
+                && let Some(win) = data.get_mut(start..start + len)
+            {
+                // SAFETY: as in `read`: class·S + WIDTH ≤ win.len().
+                unsafe { store_unchecked(l, win, class * self.s, v, accumulate) };
+                return;
+            }
             store_at(
                 l,
                 data,
