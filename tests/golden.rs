@@ -167,3 +167,303 @@ fn golden_huber() {
 fn golden_smooth_l1() {
     check(Spec::SmoothL1(0.75), 0x15c4_4bc2_a5c5_b9ce);
 }
+
+// ---------------------------------------------------------------------------
+// Softmax cross-entropy and softmax focal over [N, C, S]
+// ---------------------------------------------------------------------------
+
+use simdloss::{ClassShape, Probabilities, SoftmaxCrossEntropy, SoftmaxFocal};
+
+/// `[N, C, S]` shapes: classifier rows with C = 1, 2, 3, 10, on both sides
+/// of the row kernel's threshold (47, 48) and of its 64-class chunk (63,
+/// 64, 65), 1000 classes (a tail chunk of 40); maps whose tiles lie inside
+/// an image (S ≥ 64), straddle images (S = 100, 37) or are partial.
+const SOFTMAX_SHAPES: [(usize, usize, usize); 14] = [
+    (37, 1, 1),
+    (130, 2, 1),
+    (70, 3, 1),
+    (9, 10, 1),
+    (5, 47, 1),
+    (5, 48, 1),
+    (4, 63, 1),
+    (3, 64, 1),
+    (3, 65, 1),
+    (2, 1000, 1),
+    (2, 5, 300),
+    (3, 4, 100),
+    (1, 21, 64),
+    (4, 3, 37),
+];
+
+/// The fixed inputs of one shape, each with 3 leading elements (the
+/// golden calls read `[3..]`, a misaligned slice): logits on the grid of
+/// 2^-20 in [-16, 16), every 97th one special (±inf, ±1e30, ±0, a
+/// subnormal; never a row of −∞ only: its value is NaN, whose payload is
+/// unspecified); class labels (1 in 8 set to `None`: ignored where the
+/// loss ignores); soft targets `k·2^-24` in [0, 1) (unnormalized, as
+/// PyTorch allows); class weights on the grid in [0.25, 2.25); a prior
+/// gradient.
+struct SoftmaxInputs {
+    shape: ClassShape,
+    logits: Vec<f32>,
+    labels: Vec<Option<usize>>,
+    probs: Vec<f32>,
+    weight: Vec<f32>,
+    prior: Vec<f32>,
+}
+
+fn softmax_inputs((n, c, s): (usize, usize, usize)) -> SoftmaxInputs {
+    let shape = ClassShape::new(n, c, s).unwrap();
+    let len = shape.len();
+    let mut rng = SplitMix64::new(0x50F7_0000 + (n * 1_000_003 + c * 1009 + s) as u64);
+    let specials = [
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        1e30f32,
+        -1e30,
+        0.0,
+        -0.0,
+        pow2(-140),
+    ];
+    let mut logits: Vec<f32> = (0..len + 3)
+        .map(|i| {
+            if i % 97 == 50 {
+                specials[rng.below(specials.len() as u64) as usize]
+            } else {
+                grid(rng.below(1 << 25) as i64 - (1 << 24) + 1)
+            }
+        })
+        .collect();
+    // No row of −∞ only.
+    for j in 0..shape.samples() {
+        let at = |k: usize| 3 + ((j / s) * c + k) * s + j % s;
+        if (0..c).all(|k| logits[at(k)] == f32::NEG_INFINITY) {
+            logits[at(0)] = 0.0;
+        }
+    }
+    let labels = (0..shape.samples())
+        .map(|_| {
+            let y = rng.below(c as u64) as usize;
+            (!rng.chance(1, 8)).then_some(y)
+        })
+        .collect();
+    let probs = (0..len + 3).map(|_| rng.unit()).collect();
+    let weight = (0..c)
+        .map(|_| 0.25 + grid(rng.below(1 << 21) as i64))
+        .collect();
+    let prior = (0..len + 3)
+        .map(|_| grid(rng.below(1 << 22) as i64 - (1 << 21)))
+        .collect();
+    SoftmaxInputs {
+        shape,
+        logits,
+        labels,
+        probs,
+        weight,
+        prior,
+    }
+}
+
+/// The inputs are pinned too (see `golden_inputs_are_stable`).
+#[test]
+fn golden_softmax_inputs_are_stable() {
+    let mut h = Fnv1a::new();
+    for dims in SOFTMAX_SHAPES {
+        let inp = softmax_inputs(dims);
+        h.f32s(&inp.logits);
+        h.f32s(&inp.probs);
+        h.f32s(&inp.weight);
+        h.f32s(&inp.prior);
+        for y in &inp.labels {
+            h.u64(y.map_or(u64::MAX, |y| y as u64));
+        }
+    }
+    assert_eq!(
+        h.finish(),
+        SOFTMAX_INPUTS,
+        "softmax inputs hash {:#018x}",
+        h.finish()
+    );
+}
+
+const SOFTMAX_INPUTS: u64 = 0x3092_fdcb_31ff_517d;
+
+/// One softmax configuration of the golden tests.
+#[derive(Clone, Copy, Debug)]
+enum SoftmaxSpec {
+    /// Cross-entropy, `i64` labels, the default ignore index −100.
+    Ce,
+    /// Cross-entropy with class weights, label smoothing 0.1, labels of
+    /// `u8` (`u16` above 255 classes) with ignore index 255.
+    CeWeightedSmoothed,
+    /// Cross-entropy with probability targets, class weights, smoothing
+    /// 0.05.
+    CeProbabilities,
+    /// Focal with this γ, `u32` labels, class weights if `true`; no
+    /// ignored samples.
+    Focal(f32, bool),
+}
+
+/// Runs `$body` with `$loss` the configured loss (on `$isa`) and `$t` its
+/// target.
+macro_rules! with_softmax {
+    ($spec:expr, $isa:expr, $inp:expr, |$loss:ident, $t:ident| $body:expr) => {{
+        let inp: &SoftmaxInputs = $inp;
+        let classes = inp.shape.classes();
+        match $spec {
+            SoftmaxSpec::Ce => {
+                let $loss = SoftmaxCrossEntropy::new().with_isa($isa).unwrap();
+                let labels: Vec<i64> = inp
+                    .labels
+                    .iter()
+                    .map(|y| y.map_or(-100, |y| y as i64))
+                    .collect();
+                let $t = labels.as_slice();
+                $body
+            }
+            SoftmaxSpec::CeWeightedSmoothed => {
+                let $loss = SoftmaxCrossEntropy::new()
+                    .with_weight(&inp.weight)
+                    .with_label_smoothing(0.1)
+                    .unwrap()
+                    .with_ignore_index(255)
+                    .with_isa($isa)
+                    .unwrap();
+                if classes <= 255 {
+                    let labels: Vec<u8> = inp
+                        .labels
+                        .iter()
+                        .map(|y| y.map_or(255, |y| y as u8))
+                        .collect();
+                    let $t = labels.as_slice();
+                    $body
+                } else {
+                    let labels: Vec<u16> = inp
+                        .labels
+                        .iter()
+                        .map(|y| y.map_or(255, |y| y as u16))
+                        .collect();
+                    let $t = labels.as_slice();
+                    $body
+                }
+            }
+            SoftmaxSpec::CeProbabilities => {
+                let $loss = SoftmaxCrossEntropy::new()
+                    .with_weight(&inp.weight)
+                    .with_label_smoothing(0.05)
+                    .unwrap()
+                    .with_isa($isa)
+                    .unwrap();
+                let $t = Probabilities(&inp.probs[3..]);
+                $body
+            }
+            SoftmaxSpec::Focal(gamma, weighted) => {
+                let focal = SoftmaxFocal::new(gamma).unwrap().with_isa($isa).unwrap();
+                let $loss = if weighted {
+                    focal.with_weight(&inp.weight)
+                } else {
+                    focal
+                };
+                // Every sample kept: an ignored sample's focal gradient is
+                // NaN today (tests/softmax.rs,
+                // `focal_ignored_sample_has_zero_gradient`), and NaN
+                // payloads are unspecified.
+                let labels: Vec<u32> = inp
+                    .labels
+                    .iter()
+                    .enumerate()
+                    .map(|(j, y)| y.unwrap_or(j % classes) as u32)
+                    .collect();
+                let $t = labels.as_slice();
+                $body
+            }
+        }
+    }};
+}
+
+/// Hashes everything `spec` produces on `isa` over all [`SOFTMAX_SHAPES`]:
+/// per reduction the value, the fused value and overwritten gradient, the
+/// value and a gradient accumulated with scale 0.3 onto the prior; then
+/// the per-sample values (each as a length-prefixed slice).
+fn golden_softmax_hash(spec: SoftmaxSpec, isa: Isa) -> u64 {
+    let mut h = Fnv1a::new();
+    for dims in SOFTMAX_SHAPES {
+        let inp = softmax_inputs(dims);
+        let shape = inp.shape;
+        let x = &inp.logits[3..];
+        // NaN payloads are unspecified: no output may be NaN.
+        let mut hash = |v: &[f32]| {
+            assert!(!v.iter().any(|v| v.is_nan()), "{spec:?} {dims:?}: NaN");
+            h.f32s(v);
+        };
+        with_softmax!(spec, isa, &inp, |loss, t| {
+            for reduction in [Reduction::Mean, Reduction::Sum] {
+                hash(&[loss.value(x, shape, t, reduction).unwrap()]);
+                let mut g = vec![0.0f32; shape.len()];
+                hash(&[loss
+                    .value_and_grad(x, shape, t, reduction, Grad::overwrite(&mut g))
+                    .unwrap()]);
+                hash(&g);
+                let mut acc = inp.prior[3..].to_vec();
+                hash(&[loss
+                    .value_and_grad(
+                        x,
+                        shape,
+                        t,
+                        reduction,
+                        Grad::accumulate(&mut acc).scaled(0.3),
+                    )
+                    .unwrap()]);
+                hash(&acc);
+            }
+            let mut pe = vec![0.0f32; shape.samples()];
+            loss.per_element(x, shape, t, &mut pe).unwrap();
+            hash(&pe);
+        });
+    }
+    h.finish()
+}
+
+fn check_softmax(spec: SoftmaxSpec, expected: u64) {
+    let hashes: Vec<(Isa, u64)> = isas()
+        .into_iter()
+        .map(|isa| (isa, golden_softmax_hash(spec, isa)))
+        .collect();
+    let report: Vec<String> = hashes
+        .iter()
+        .map(|(isa, h)| format!("{isa}: {h:#018x}"))
+        .collect();
+    eprintln!("{spec:?}: {}", report.join(", "));
+    for (isa, got) in hashes {
+        assert_eq!(
+            got, expected,
+            "{spec:?}: golden hash on {isa} is {got:#018x}, pinned {expected:#018x} \
+             (all: {report:?})"
+        );
+    }
+}
+
+#[test]
+fn golden_softmax_cross_entropy() {
+    check_softmax(SoftmaxSpec::Ce, 0x7349_e525_5955_f8d0);
+}
+
+#[test]
+fn golden_softmax_cross_entropy_weighted_smoothed() {
+    check_softmax(SoftmaxSpec::CeWeightedSmoothed, 0xe112_2874_391e_1540);
+}
+
+#[test]
+fn golden_softmax_cross_entropy_probabilities() {
+    check_softmax(SoftmaxSpec::CeProbabilities, 0x489f_7087_bc86_35a4);
+}
+
+#[test]
+fn golden_softmax_focal_gamma_2_weighted() {
+    check_softmax(SoftmaxSpec::Focal(2.0, true), 0xdcc4_7fc4_9368_12c9);
+}
+
+#[test]
+fn golden_softmax_focal_gamma_half() {
+    check_softmax(SoftmaxSpec::Focal(0.5, false), 0xf81e_87af_2965_5541);
+}

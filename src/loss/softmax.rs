@@ -26,7 +26,8 @@
 //! loss 0; `k` logits at `+∞`: each has `p = 1/k`; a `−∞` logit: `p = 0`,
 //! and an infinite loss if it is the target). A NaN logit makes its
 //! sample's value and gradient NaN and leaves the others alone. A sample
-//! whose logits are all `−∞` is taken as all tied: `p = 1/C`.
+//! whose logits are all `−∞` has no softmax: its value and gradient are
+//! NaN (as in PyTorch).
 //!
 //! Which kernel runs depends only on the shape (never on the ISA, so the
 //! bits are the same on every path): `S = 1` with at least

@@ -379,6 +379,9 @@ struct Stats<L: Lanes> {
 #[inline(always)]
 fn coefficients<L: Lanes>(setup: &Setup, st: Stats<L>) -> Coefficients<L> {
     let act = st.act;
+    // Every logit −∞ (or NaN): no softmax exists, the sample is NaN.
+    let sigma = st.m.eq(f32::NEG_INFINITY).select(f32::NAN, st.sigma);
+    let st = Stats { sigma, ..st };
     let inv_sum = 1.0 / (st.sigma + 1.0);
     let ln_sum = log1p(st.sigma);
     let ignored = act.eq(0.0);
@@ -421,7 +424,9 @@ fn coefficients<L: Lanes>(setup: &Setup, st: Stats<L>) -> Coefficients<L> {
             // ce/q → 1 as q → 0.
             let ratio = q.eq(0.0).select(1.0, ce / q);
             let w = act * st.w_y;
-            let coef = w * q_gamma * (1.0 + gamma * mul_or_zero(p_y, ratio));
+            // An ignored sample's x_y is a placeholder (0), which can make
+            // q negative and the coefficient NaN: mask it.
+            let coef = ignored.select(0.0, w * q_gamma * (1.0 + gamma * mul_or_zero(p_y, ratio)));
             Coefficients {
                 inv_sum,
                 total: coef,
@@ -443,6 +448,43 @@ fn gradient<L: Lanes>(
 ) -> F32s<L> {
     let a = is_target.select(k.target_coef, 0.0) + b;
     mul_or_zero(k.total, e * k.inv_sum) - a
+}
+
+/// A compensated (Kahan) running sum in f32 lanes: the tile kernel sums a
+/// sample's classes one after another, and a plain f32 sum of `C` terms
+/// errs by up to `C·2⁻²⁴` relative. Four roundings per term, no FMA, so
+/// the bits are the same on every backend.
+#[derive(Clone, Copy)]
+struct Kahan<L: Lanes> {
+    sum: F32s<L>,
+    carry: F32s<L>,
+}
+
+impl<L: Lanes> Kahan<L> {
+    #[inline(always)]
+    fn new(l: L) -> Self {
+        Self {
+            sum: l.splat(0.0),
+            carry: l.splat(0.0),
+        }
+    }
+
+    /// Adds `x`. An infinite or NaN sum keeps its value (the carry, NaN
+    /// there, is reset to 0 instead of poisoning later terms).
+    #[inline(always)]
+    fn add(&mut self, x: F32s<L>) {
+        let y = x - self.carry;
+        let t = self.sum + y;
+        let carry = (t - self.sum) - y;
+        self.carry = carry.is_number().select(carry, 0.0);
+        self.sum = t;
+    }
+
+    /// The sum (the carry is below half an ulp of it).
+    #[inline(always)]
+    fn value(self) -> F32s<L> {
+        self.sum
+    }
 }
 
 /// The canonical sum over samples, one scalar value at a time: sample `j`

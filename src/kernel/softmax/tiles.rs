@@ -11,7 +11,8 @@
 
 use super::chunk::{load_at, load_unchecked, store_at, store_unchecked};
 use super::{
-    Mode, Out, Peak, Problem, Setup, Stats, Target, coefficients, exp_gap, gradient, mul_or_zero,
+    Kahan, Mode, Out, Peak, Problem, Setup, Stats, Target, coefficients, exp_gap, gradient,
+    mul_or_zero,
 };
 use crate::simd::accumulate::Accumulator;
 use crate::simd::{F32s, Lanes, VIRTUAL_LANES};
@@ -89,24 +90,28 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
             // Pass A: maximum and ties, the target's logit, the mass.
             let mut peak = Peak::empty(l);
             let mut x_y = l.splat(0.0);
-            let mut mass = l.splat(0.0);
+            let mut mass = Kahan::new(l);
             for class in 0..c {
                 let x = src.x(l, class);
                 peak = peak.push(x);
                 x_y = is_class(y, class).select(x, x_y);
                 if targets.is_some() {
-                    mass += setup.class_coef(act, l.splat(p.class_weight(class)), src.t(l, class));
+                    mass.add(setup.class_coef(
+                        act,
+                        l.splat(p.class_weight(class)),
+                        src.t(l, class),
+                    ));
                 }
             }
             // Pass B: σ and the value's class sum.
-            let mut sigma = l.splat(0.0);
-            let mut class_sum = l.splat(0.0);
+            let mut sigma = Kahan::new(l);
+            let mut class_sum = Kahan::new(l);
             for class in 0..c {
                 let (d, e, term) = exp_gap(peak.m, src.x(l, class));
-                sigma += term;
+                sigma.add(term);
                 if setup.second_sum {
                     let b = setup.class_coef(act, l.splat(p.class_weight(class)), src.t(l, class));
-                    class_sum += mul_or_zero(b, d);
+                    class_sum.add(mul_or_zero(b, d));
                 }
                 if staged {
                     store_at(l, &mut stage_g, class * L::WIDTH, e, false);
@@ -118,14 +123,14 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
                 setup,
                 Stats {
                     m: peak.m,
-                    sigma: sigma + (peak.ties - 1.0),
+                    sigma: sigma.value() + (peak.ties - 1.0),
                     act,
                     x_y,
                     w_y: load_at(l, &w_y, lane0),
-                    mass,
+                    mass: mass.value(),
                 },
             );
-            let value = k.value(setup, act, class_sum);
+            let value = k.value(setup, act, class_sum.value());
             // Pass C: the gradient.
             if out.writes_grad() {
                 for class in 0..c {
