@@ -21,8 +21,9 @@
 //! gradient, `d_c = m − x_c` the gaps to the maximum logit, `A = Σ_c |a_c|`
 //! (cross-entropy) or `|G|` (focal), `q = 1 − p_y` and `κ_q` its condition
 //! under the gap roundings (see the reference), and `n` the number of f32
-//! additions in a row that a class sum of the sample goes through (`C` in
-//! the tile kernel, which adds the classes one by one; `min(⌈C/64⌉, 4) + 6`
+//! additions in a row that a class sum of the sample goes through (taken
+//! as `C` in the tile kernel, which adds the classes one by one — with a
+//! compensated sum, so this is conservative there; `min(⌈C/64⌉, 4) + 6`
 //! in the row kernel, whose lanes are folded pairwise):
 //!
 //! | loss | value: `|v̂ − v| ≤ 4u·V` | gradient: `|ĝ_c − g_c| ≤ 4u·Γ` |
