@@ -373,17 +373,18 @@ impl<L: Lanes> Peaks<L> {
         let m = first.m.to_array();
         let ties = first.ties.to_array();
         let mut lanes = [Peak::empty(Scalar); VIRTUAL_LANES];
-        for (i, lane) in lanes.iter_mut().enumerate().take(L::WIDTH) {
+        for ((lane, &m), &ties) in lanes.iter_mut().zip(&m).zip(&ties).take(L::WIDTH) {
             *lane = Peak {
-                m: Scalar.splat(m[i]),
-                ties: Scalar.splat(ties[i]),
+                m: Scalar.splat(m),
+                ties: Scalar.splat(ties),
             };
         }
         let mut width = L::WIDTH.min(VIRTUAL_LANES);
         while width > 1 {
             width /= 2;
-            for i in 0..width {
-                lanes[i] = lanes[i].merge(lanes[i + width]);
+            let (low, high) = lanes.split_at_mut(width);
+            for (a, b) in low.iter_mut().zip(high.iter()) {
+                *a = a.merge(*b);
             }
         }
         (lanes[0].m.raw(), lanes[0].ties.raw())

@@ -42,19 +42,20 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
         let mut y_f = [-1.0f32; VIRTUAL_LANES];
         let mut w_y = [0.0f32; VIRTUAL_LANES];
         let mut active = [0.0f32; VIRTUAL_LANES];
-        for k in 0..count {
+        let lanes = y_f.iter_mut().zip(w_y.iter_mut()).zip(active.iter_mut());
+        for (k, ((y_k, w_k), act_k)) in lanes.enumerate().take(count) {
             match p.target {
                 Target::Index(classes) => {
                     if let Some(y) = classes(j0 + k) {
                         #[allow(clippy::cast_precision_loss)] // y < 2^24
                         {
-                            y_f[k] = y as f32;
+                            *y_k = y as f32;
                         }
-                        w_y[k] = p.class_weight(y);
-                        active[k] = 1.0;
+                        *w_k = p.class_weight(y);
+                        *act_k = 1.0;
                     }
                 }
-                Target::Probabilities(_) => active[k] = 1.0,
+                Target::Probabilities(_) => *act_k = 1.0,
             }
         }
         // A tile that is not contiguous but has few classes is staged:
@@ -337,7 +338,11 @@ impl Tile {
     #[inline(always)]
     fn new(j0: usize, samples: usize, c: usize, s: usize) -> Self {
         let count = (samples - j0).min(VIRTUAL_LANES);
-        let (n0, s0) = (j0 / s, j0 % s);
+        // (s ≥ 1; checked so that no division-by-zero panic path exists.)
+        let (n0, s0) = (
+            j0.checked_div(s).unwrap_or(0),
+            j0.checked_rem(s).unwrap_or(0),
+        );
         let mut offset = [0usize; VIRTUAL_LANES];
         let (mut n_k, mut s_k) = (n0, s0);
         for o in offset.iter_mut().take(count) {
@@ -391,7 +396,13 @@ impl Tile {
             let lane = lane0 + k;
             if lane < self.count {
                 *b = data
-                    .get(self.offset[lane] + class * self.s)
+                    .get(
+                        self.offset
+                            .get(lane)
+                            .copied()
+                            .unwrap_or(usize::MAX)
+                            .wrapping_add(class * self.s),
+                    )
                     .copied()
                     .unwrap_or(0.0);
             }
@@ -438,7 +449,8 @@ impl Tile {
         for (k, &val) in vals.iter().enumerate().take(L::WIDTH) {
             let lane = lane0 + k;
             if lane < self.count
-                && let Some(d) = data.get_mut(self.offset[lane] + class * self.s)
+                && let Some(&offset) = self.offset.get(lane)
+                && let Some(d) = data.get_mut(offset + class * self.s)
             {
                 *d = if accumulate { *d + val } else { val };
             }
