@@ -220,6 +220,158 @@ def binary_seeds():
     return seeds
 
 
+# ---- softmax (fuzz/src/softmax.rs) ----
+
+MAX_LOGITS = 6000
+
+
+def shape_bytes(n, c, s):
+    """N, C, S and the mode byte that decode to exactly [n, c, s]."""
+    assert n * c * s <= MAX_LOGITS, (n, c, s)
+    if s == 1 and n <= 300 and c <= 320:
+        mode, raw = 0, (n - 1, c - 1, 0)
+    elif n <= 4 and c <= 32 and s <= 1100:
+        mode, raw = 1, (n - 1, c - 1, s - 1)
+    elif n <= 12 and c <= 80 and s <= 140:
+        mode, raw = 2, (n - 1, c - 1, s - 1)
+    else:
+        assert n <= 5 and c <= 5 and s <= 5, (n, c, s)
+        mode, raw = 3, (n - 1, c - 1, s - 1)
+    return struct.pack('<HHH', *raw) + bytes([mode])
+
+
+LABEL_TYPES = dict(u8=0, u16=1, u32=2, u64=3, i32=4, i64=5, usize=6)
+IGNORE = {-100: 0, 255: 1, 0: 2, 'c-1': 3, 'c': 4, -1: 5, 65535: 7}
+
+
+def ignore_bytes(ignore):
+    if ignore in IGNORE:
+        return bytes([IGNORE[ignore]])
+    return bytes([6]) + struct.pack('<q', ignore)
+
+
+def unit_sel(v):
+    """Smoothing / gamma: None = the default, a float = exactly it."""
+    if v is None:
+        return bytes([0])
+    return bytes([2]) + f(v)
+
+
+def softmax(n, c, s, logits, probs=None, weight=None, grad=None, offs=(0, 0, 0), sels=(0, 0, 0, 0),
+            weighted=False, tail_guard=False, ltype='i64', ignore=-100, eps=None, gamma=None, reds=0,
+            scale_o=nice(1.0), scale_a=nice(0.5), lseed=1, ignore_rate=0, invalid_rate=0, lpatches=(),
+            probe=(1, 1, 1)):
+    flags = (1 if weighted else 0) | (2 if tail_guard else 0) | (LABEL_TYPES[ltype] << 2)
+    out = shape_bytes(n, c, s) + bytes(offs) + bytes(sels) + bytes([flags]) + ignore_bytes(ignore)
+    out += unit_sel(eps) + unit_sel(gamma) + bytes([reds]) + scale_o + scale_a
+    out += struct.pack('<Q', lseed) + bytes([ignore_rate, 224 + invalid_rate if invalid_rate else 0])
+    out += bytes([len(lpatches)])
+    for pos, sel in lpatches:
+        out += struct.pack('<H', pos) + bytes([sel])
+        if sel % 17 == 16:
+            out += struct.pack('<q', -(1 << 40))
+    out += logits
+    out += probs if probs is not None else rng(lseed + 1, unit_interval())
+    out += weight if weight is not None else rng(lseed + 2, unit_interval())
+    out += grad if grad is not None else rng(lseed + 3, uniform(nice(1.0)))
+    out += bytes(probe)
+    return out
+
+
+def softmax_seeds():
+    seeds = {}
+    logit = lambda seed, scale=8.0, p=(): rng(seed, uniform(nice(scale)), p)
+    # Row kernel (S = 1, C >= 64): chunk tails, several rows, > 64 rows.
+    for i, (n, c) in enumerate([(3, 64), (2, 65), (5, 100), (4, 127), (4, 128), (3, 200), (18, 320),
+                                (70, 64), (1, 300)]):
+        seeds[f'row_n{n}_c{c}'] = softmax(n, c, 1, logit(10 + i), offs=(i % 16, (5 * i) % 16, (3 * i) % 16),
+                                          weighted=bool(i & 1), tail_guard=bool(i & 2),
+                                          ltype=list(LABEL_TYPES)[i % 7], eps=[None, 0.1][i % 2],
+                                          reds=i & 3, ignore_rate=20 * (i % 3), lseed=100 + i)
+    # Tile kernel on classifiers (S = 1, C < 64): gathered tiles, > 256 samples.
+    for i, (n, c) in enumerate([(7, 1), (65, 2), (257, 10), (300, 19), (95, 63), (64, 3)]):
+        seeds[f'cls_n{n}_c{c}'] = softmax(n, c, 1, logit(30 + i), offs=((3 * i) % 16, i % 16, (7 * i) % 16),
+                                          weighted=bool(i & 1), tail_guard=bool(i & 2),
+                                          ltype=list(LABEL_TYPES)[(i + 3) % 7], eps=[None, 0.25][i % 2],
+                                          gamma=[None, 0.5][i % 2], reds=i & 3, ignore_rate=30, lseed=200 + i)
+    # Segmentation maps: direct tiles, tails, tiles across images.
+    for i, (n, c, s) in enumerate([(1, 5, 1100), (2, 3, 1000), (1, 21, 256), (4, 2, 65), (3, 4, 100),
+                                   (4, 1, 700), (2, 32, 64), (3, 7, 130)]):
+        seeds[f'seg_n{n}_c{c}_s{s}'] = softmax(n, c, s, logit(50 + i), offs=(i % 16, (3 * i) % 16, (5 * i) % 16),
+                                               weighted=bool(i & 1), tail_guard=bool(i & 2), ltype='u8',
+                                               ignore=255, eps=[None, 0.05][i % 2], reds=i & 3,
+                                               ignore_rate=40, lseed=300 + i)
+    for i, (n, c, s) in enumerate([(12, 7, 3), (5, 13, 63), (8, 5, 140), (11, 30, 17), (9, 9, 9)]):
+        seeds[f'mix_n{n}_c{c}_s{s}'] = softmax(n, c, s, logit(70 + i), weighted=bool(i & 1), ltype='i32',
+                                               tail_guard=bool(i & 2), reds=i & 3, lseed=400 + i)
+    for i, (n, c, s) in enumerate([(1, 1, 1), (5, 5, 5), (2, 3, 4), (1, 2, 1)]):
+        seeds[f'tiny_{n}{c}{s}'] = softmax(n, c, s, logit(80 + i), ltype='usize', lseed=500 + i)
+    # Specials: NaN, ±inf (ties at +inf, rows of −inf), huge and random logits.
+    nan_p = [(0, special('nan')), (65, special('nan')), (300, special('negnan')), (1000, special('snan'))]
+    seeds['nan_row'] = softmax(8, 100, 1, logit(90, p=nan_p), eps=0.1)
+    seeds['nan_tile'] = softmax(2, 5, 300, logit(91, p=nan_p), ltype='u8', ignore=255, ignore_rate=50)
+    seeds['nan_probs'] = softmax(3, 70, 1, logit(92), probs=rng(93, unit_interval(), [(5, special('nan'))]))
+    inf_p = [(3, special('inf')), (7, special('inf')), (200, special('inf')), (201, special('neginf')),
+             (400, special('neginf'))]
+    seeds['inf_row'] = softmax(6, 80, 1, logit(94, p=inf_p), eps=0.2, gamma=0.5)
+    seeds['inf_tile'] = softmax(3, 4, 50, logit(95, p=inf_p), gamma=3.0)
+    seeds['neginf_rows'] = softmax(4, 66, 1, const(special('neginf'), [(70, nice(1.0))]))
+    seeds['neginf_tile'] = softmax(2, 3, 70, const(special('neginf'), [(5, nice(2.0))]), ltype='u16')
+    seeds['huge_row'] = softmax(5, 90, 1, rng(96, log_uniform(90, 38)), eps=0.3)
+    seeds['huge_tile'] = softmax(2, 6, 100, rng(97, log_uniform(60, 60)))
+    seeds['specials_tile'] = softmax(1, NSPECIAL, 1, explicit([special(k) for k in S]))
+    seeds['mixed_row'] = softmax(7, 64, 1, rng(98, mixed(30)), weighted=True, weight=rng(99, mixed(20)))
+    seeds['mixed_tile'] = softmax(3, 9, 77, rng(100, mixed(30)), probs=rng(101, mixed(30)))
+    seeds['random_bits'] = softmax(4, 33, 20, rng(102, random_bits()), grad=rng(103, random_bits()))
+    seeds['dominant'] = softmax(4, 100, 1, rng(104, uniform(nice(1.0)), [(i, nice(60.0)) for i in (0, 150, 299)]),
+                                gamma=0.25)
+    seeds['ties'] = softmax(3, 70, 1, const(nice(2.0)), eps=0.5, gamma=1.0)
+    # Ignoring: all ignored, every label type with a matching ignore index.
+    seeds['all_ignored'] = softmax(2, 4, 80, logit(105, p=nan_p[:2]), ltype='u8', ignore=255, ignore_rate=255,
+                                   reds=3)
+    seeds['all_ignored_row'] = softmax(3, 64, 1, logit(106), ignore_rate=255, reds=0)
+    for i, lt in enumerate(LABEL_TYPES):
+        seeds[f'labels_{lt}'] = softmax(5, 3 + i, 20, logit(110 + i), ltype=lt,
+                                        ignore=[255, 65535, 0, 'c-1', -1, -100, 'c'][i], ignore_rate=60,
+                                        lseed=600 + i)
+    seeds['ignore_i64_min'] = softmax(3, 5, 10, logit(117), ltype='i64', ignore=-(1 << 63), ignore_rate=80)
+    # Weights: zero, negative, NaN, inf, huge.
+    for i, (name, w) in enumerate([('zero', const(special('zero'))), ('neg', rng(120, uniform(nice(2.0)))),
+                                   ('nan', rng(121, unit_interval(), [(1, special('nan'))])),
+                                   ('inf', rng(122, unit_interval(), [(0, special('inf'))])),
+                                   ('huge', const(special('e30'))), ('tiny', const(special('minsub')))]):
+        seeds[f'weight_{name}'] = softmax(4, [3, 70][i % 2], [40, 1][i % 2], logit(123 + i), weighted=True,
+                                          weight=w, eps=[None, 0.1][i % 2 == 0], reds=i & 3)
+    # Smoothing and γ at and beyond their edges.
+    for i, v in enumerate([1.0, -0.0, 1.5, -0.1, float('nan'), float('inf')]):
+        seeds[f'smoothing_{i}'] = softmax(3, 8, 9, logit(130 + i), eps=v)
+    for i, v in enumerate([0.0, 1.0, 8.0, -1.0, float('nan'), float('inf'), 100.0]):
+        seeds[f'gamma_{i}'] = softmax(2, 70, 1, logit(140 + i), gamma=v)
+    # Gradient scales.
+    for name in ['zero', 'nan', 'inf', 'minsub', 'max']:
+        seeds[f'scale_{name}'] = softmax(3, 6, 30, logit(150), scale_o=special(name), scale_a=special(name), reds=2)
+    # Invalid labels: random, and each odd value as a patch.
+    seeds['labels_invalid'] = softmax(3, 10, 30, logit(160), invalid_rate=31)
+    seeds['labels_invalid_row'] = softmax(5, 64, 1, logit(161), invalid_rate=10, ltype='u8')
+    for sel in range(17):
+        seeds[f'label_patch_{sel}'] = softmax(2, 5, 40, logit(170 + sel), ltype=list(LABEL_TYPES)[sel % 7],
+                                              lpatches=[(33, sel)])
+    # Wrong lengths of input, target, weight, output.
+    for arg in range(4):
+        for k in range(8):
+            sels = [0, 0, 0, 0]
+            sels[arg] = 160 + k
+            seeds[f'mismatch_{"itwo"[arg]}{k}'] = softmax(2, [3, 64][k % 2], [33, 1][k % 2], logit(190),
+                                                          sels=tuple(sels), weighted=arg == 2 or k % 3 == 0,
+                                                          tail_guard=bool(k & 1), lpatches=[(1, 0)] if k == 5 else ())
+    seeds['mismatch_all'] = softmax(3, 5, 7, logit(191), sels=(161, 162, 163, 164), weighted=True, invalid_rate=5)
+    # Shape probes: zero extents, too many classes, overflow.
+    for i, probe in enumerate([(0, 1, 1), (1, 0, 1), (1, 1, 0), (1, 5, 1), (6, 6, 6), (7, 4, 2), (8, 8, 8),
+                               (3, 4, 3), (0, 0, 0), (4, 9, 6)]):
+        seeds[f'probe_{i}'] = softmax(1, 2, 3, logit(200 + i), probe=probe)
+    return seeds
+
+
 def write(target, seeds):
     d = os.path.join(HERE, 'corpus', target)
     os.makedirs(d, exist_ok=True)
@@ -234,3 +386,4 @@ def write(target, seeds):
 if __name__ == '__main__':
     write('regression', regression_seeds())
     write('binary', binary_seeds())
+    write('softmax', softmax_seeds())

@@ -259,6 +259,164 @@ pub mod plain {
     pub const SMOOTH_L1_BETA: f32 = 1.0;
 }
 
+/// The class-axis helpers of `benches/softmax.rs` and the softmax rows of
+/// `examples/bench_report.rs`: the shapes, the plain scalar loop a user
+/// would write, and the NCHW ↔ NHWC transposes of the "transpose, then
+/// run the channels-last kernel" alternative.
+pub mod softmax {
+    use super::plain::mean;
+
+    /// One benchmarked `[N, C, S]` shape.
+    #[derive(Clone, Copy, Debug)]
+    pub struct SoftmaxShape {
+        /// What it models.
+        pub name: &'static str,
+        /// Images (rows).
+        pub n: usize,
+        /// Classes.
+        pub c: usize,
+        /// Pixels per image (1 for a classifier).
+        pub s: usize,
+    }
+
+    impl SoftmaxShape {
+        /// `N·C·S` logits.
+        pub fn len(&self) -> usize {
+            self.n * self.c * self.s
+        }
+        /// `N·S` samples.
+        pub fn samples(&self) -> usize {
+            self.n * self.s
+        }
+        /// `[N, C, S]` as text.
+        pub fn label(&self) -> String {
+            let s = match self.s {
+                262_144 => String::from("512²"),
+                s => s.to_string(),
+            };
+            format!("[{}, {}, {s}]", self.n, self.c)
+        }
+    }
+
+    /// ImageNet classifier batch: the row kernel.
+    pub const IMAGENET: SoftmaxShape = SoftmaxShape {
+        name: "ImageNet",
+        n: 4096,
+        c: 1000,
+        s: 1,
+    };
+    /// A language model's vocabulary: the row kernel on long rows.
+    pub const VOCAB: SoftmaxShape = SoftmaxShape {
+        name: "vocab 32k",
+        n: 64,
+        c: 32_000,
+        s: 1,
+    };
+    /// Pascal VOC segmentation, NCHW: the tile kernel.
+    pub const VOC_NCHW: SoftmaxShape = SoftmaxShape {
+        name: "VOC NCHW",
+        n: 4,
+        c: 21,
+        s: 512 * 512,
+    };
+    /// 21 classes channels-last, one row per pixel (`S = 1`).
+    pub const VOC_NHWC: SoftmaxShape = SoftmaxShape {
+        name: "VOC NHWC",
+        n: 65_536,
+        c: 21,
+        s: 1,
+    };
+    /// The shapes every softmax benchmark runs.
+    pub const SHAPES: [SoftmaxShape; 4] = [IMAGENET, VOCAB, VOC_NCHW, VOC_NHWC];
+
+    /// A label of sample `j` (deterministic, every class reached).
+    pub fn label(j: usize, c: usize) -> usize {
+        (j.wrapping_mul(2_654_435_761) >> 7) % c
+    }
+
+    /// The plain scalar loop a user would write for mean softmax
+    /// cross-entropy with index labels over `[N, C, S]`: per sample, the
+    /// maximum, `Σ expf(x − max)` with `expf(x − max)` kept in the
+    /// gradient buffer, `logf`, then the gradient `(p − onehot)/(N·S)`.
+    /// One `libm::expf` and one pass of writes per logit; value summed in
+    /// f64. Returns the mean loss.
+    #[inline(never)]
+    pub fn plain_ce<T: Copy + Into<i64>>(
+        x: &[f32],
+        (n, c, s): (usize, usize, usize),
+        labels: &[T],
+        grad: &mut [f32],
+    ) -> f32 {
+        let samples = n * s;
+        let scale = super::plain::inv_len(samples);
+        let mut sum = 0.0f64;
+        for img in 0..n {
+            for px in 0..s {
+                let at = |k: usize| (img * c + k) * s + px;
+                let y = usize::try_from(labels[img * s + px].into()).unwrap_or(0);
+                let mut m = f32::NEG_INFINITY;
+                for k in 0..c {
+                    m = m.max(x[at(k)]);
+                }
+                let mut z = 0.0f32;
+                for k in 0..c {
+                    let e = libm::expf(x[at(k)] - m);
+                    grad[at(k)] = e;
+                    z += e;
+                }
+                sum += f64::from(libm::logf(z) + m - x[at(y)]);
+                let inv = scale / z;
+                for k in 0..c {
+                    grad[at(k)] *= inv;
+                }
+                grad[at(y)] -= scale;
+            }
+        }
+        mean(sum, samples)
+    }
+
+    /// Pixels per block of the transposes (one 64-byte line of f32 per
+    /// class and block: `C` read streams, one write stream).
+    const BLOCK: usize = 16;
+
+    /// `dst[(n·S + s)·C + c] = src[(n·C + c)·S + s]`: NCHW to NHWC,
+    /// blocked so that each class row is read a cache line at a time.
+    #[inline(never)]
+    pub fn nchw_to_nhwc(src: &[f32], dst: &mut [f32], (n, c, s): (usize, usize, usize)) {
+        for img in 0..n {
+            let src = &src[img * c * s..(img + 1) * c * s];
+            let dst = &mut dst[img * c * s..(img + 1) * c * s];
+            for s0 in (0..s).step_by(BLOCK) {
+                let s1 = (s0 + BLOCK).min(s);
+                for k in 0..c {
+                    let row = &src[k * s + s0..k * s + s1];
+                    for (i, &v) in row.iter().enumerate() {
+                        dst[(s0 + i) * c + k] = v;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The inverse of [`nchw_to_nhwc`] (the gradient back to NCHW).
+    #[inline(never)]
+    pub fn nhwc_to_nchw(src: &[f32], dst: &mut [f32], (n, c, s): (usize, usize, usize)) {
+        for img in 0..n {
+            let src = &src[img * c * s..(img + 1) * c * s];
+            let dst = &mut dst[img * c * s..(img + 1) * c * s];
+            for s0 in (0..s).step_by(BLOCK) {
+                let s1 = (s0 + BLOCK).min(s);
+                for k in 0..c {
+                    let row = &mut dst[k * s + s0..k * s + s1];
+                    for (i, v) in row.iter_mut().enumerate() {
+                        *v = src[(s0 + i) * c + k];
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The CPU's model name from `/proc/cpuinfo`, if there is one.
 pub fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")

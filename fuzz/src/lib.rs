@@ -1,6 +1,7 @@
 //! Fuzzing harness for `simdloss`: byte decoding ([`input`]), the generic
 //! checker of any pointwise loss ([`pointwise`]) and one module per loss
-//! family ([`regression`], [`binary`]). Each target in `fuzz_targets/` is one line
+//! family ([`regression`], [`binary`], [`softmax`]: the class-axis losses,
+//! with their own case layout and checker). Each target in `fuzz_targets/` is one line
 //! calling a family's `fuzz_one`.
 //!
 //! Adding a loss family: write its f64 [`pointwise::Reference`] and
@@ -14,3 +15,4 @@ pub mod binary;
 pub mod input;
 pub mod pointwise;
 pub mod regression;
+pub mod softmax;

@@ -12,15 +12,22 @@
 //! `thumbv7em-none-eabihf`, `x86_64-unknown-none` and, with
 //! `-C link-arg=-nostartfiles`, `x86_64-unknown-linux-gnu` (the target
 //! where the AVX2 / AVX-512 paths and the CPUID detection are compiled).
+//!
+//! The class-axis losses ([`SoftmaxCrossEntropy`], [`SoftmaxFocal`]) run
+//! on two opaque shapes, one for each kernel (a classifier with at least
+//! `ROW_KERNEL_MIN_CLASSES` classes: the row kernel; a segmentation map:
+//! the tile kernel), with `u8` and `i64` labels and probability targets.
 
 #![no_std]
 #![no_main]
 
 use core::hint::black_box;
 
+use simdloss::loss::softmax::ROW_KERNEL_MIN_CLASSES;
 use simdloss::{
-    BinaryCrossEntropy, BinaryCrossEntropyWithLogits, Grad, Huber, Isa, L1, Mse, PointwiseLoss,
-    Reduction, SigmoidFocal, SmoothL1,
+    BinaryCrossEntropy, BinaryCrossEntropyWithLogits, ClassShape, Grad, Huber, Isa, L1, Label, Mse,
+    PointwiseLoss, Probabilities, Reduction, SigmoidFocal, SmoothL1, SoftmaxCrossEntropy,
+    SoftmaxFocal,
 };
 
 /// Every verb of `loss`, on every ISA and on the default one, with opaque
@@ -52,6 +59,104 @@ fn verbs<L: PointwiseLoss>(loss: L, input: &[f32], target: &[f32], grad: &mut [f
         black_box(loss.value_and_grad(input, target, reduction, Grad::accumulate(g).scaled(scale)));
     let g = black_box(&mut *grad);
     let _ = black_box(loss.per_element(input, target, g));
+}
+
+/// The opaque buffers of the class-axis losses.
+struct ClassBuffers<'a> {
+    logits: &'a [f32],
+    probs: &'a [f32],
+    weight: &'a [f32],
+    grad: &'a mut [f32],
+    out: &'a mut [f32],
+}
+
+/// Every verb of `ce` with index labels `labels`, probability targets, and
+/// of `focal` with `labels`, on `shape`.
+#[inline(never)]
+fn class_verbs<T: Label>(
+    ce: SoftmaxCrossEntropy<'_>,
+    focal: SoftmaxFocal<'_>,
+    shape: ClassShape,
+    labels: &[T],
+    b: &mut ClassBuffers<'_>,
+) {
+    let x = black_box(b.logits);
+    let labels = black_box(labels);
+    let probs = Probabilities(black_box(b.probs));
+    let mean = black_box(Reduction::Mean);
+    let sum = black_box(Reduction::Sum);
+    let scale = black_box(0.5f32);
+    let _ = black_box(ce.value(x, shape, labels, mean));
+    let _ = black_box(ce.value(x, shape, labels, sum));
+    let _ = black_box(ce.value(x, shape, probs, mean));
+    let g = black_box(&mut *b.grad);
+    let _ = black_box(ce.value_and_grad(x, shape, labels, mean, Grad::overwrite(g)));
+    let g = black_box(&mut *b.grad);
+    let _ = black_box(ce.value_and_grad(x, shape, labels, sum, Grad::accumulate(g).scaled(scale)));
+    let g = black_box(&mut *b.grad);
+    let _ = black_box(ce.value_and_grad(x, shape, probs, mean, Grad::overwrite(g)));
+    let g = black_box(&mut *b.grad);
+    let _ = black_box(ce.value_and_grad(x, shape, probs, sum, Grad::accumulate(g).scaled(scale)));
+    let _ = black_box(ce.per_element(x, shape, labels, black_box(&mut *b.out)));
+    let _ = black_box(ce.per_element(x, shape, probs, black_box(&mut *b.out)));
+    let _ = black_box(focal.value(x, shape, labels, mean));
+    let _ = black_box(focal.value(x, shape, labels, sum));
+    let g = black_box(&mut *b.grad);
+    let _ = black_box(focal.value_and_grad(x, shape, labels, mean, Grad::overwrite(g)));
+    let g = black_box(&mut *b.grad);
+    let _ =
+        black_box(focal.value_and_grad(x, shape, labels, sum, Grad::accumulate(g).scaled(scale)));
+    let _ = black_box(focal.per_element(x, shape, labels, black_box(&mut *b.out)));
+}
+
+/// The class-axis losses with and without options, on every ISA and the
+/// default one, on `shape`.
+#[inline(never)]
+fn class_losses(shape: ClassShape, labels8: &[u8], labels64: &[i64], b: &mut ClassBuffers<'_>) {
+    black_box((
+        shape.batch(),
+        shape.classes(),
+        shape.spatial(),
+        shape.samples(),
+        shape.len(),
+        shape.is_empty(),
+    ));
+    let weight = black_box(b.weight);
+    let plain = SoftmaxCrossEntropy::new();
+    let Ok(smoothed) = plain
+        .with_weight(weight)
+        .with_ignore_index(black_box(255))
+        .with_label_smoothing(black_box(0.1))
+    else {
+        return;
+    };
+    black_box((
+        smoothed.weight(),
+        smoothed.ignore_index(),
+        smoothed.label_smoothing(),
+        smoothed.isa(),
+    ));
+    let Ok(focal) = SoftmaxFocal::new(black_box(2.0)) else {
+        return;
+    };
+    let focal_w = focal.with_weight(weight).with_ignore_index(black_box(255));
+    black_box((
+        focal_w.gamma(),
+        focal_w.weight(),
+        focal_w.ignore_index(),
+        focal_w.isa(),
+    ));
+    for isa in Isa::ALL {
+        let isa = black_box(isa);
+        if let (Ok(ce), Ok(f)) = (smoothed.with_isa(isa), focal_w.with_isa(isa)) {
+            class_verbs(ce, f, shape, labels8, b);
+            class_verbs(ce, f, shape, labels64, b);
+        }
+        if let (Ok(ce), Ok(f)) = (plain.with_isa(isa), focal.with_isa(isa)) {
+            class_verbs(ce, f, shape, labels8, b);
+        }
+    }
+    class_verbs(SoftmaxCrossEntropy::default(), focal, shape, labels64, b);
 }
 
 fn run() {
@@ -117,6 +222,37 @@ fn run() {
         exercise(f.with_weight(weight), input, target, grad);
     }
     exercise(SigmoidFocal::default(), input, target, grad);
+
+    // Class-axis losses: a row-kernel shape and a tile-kernel shape, both
+    // opaque, over opaque buffers.
+    let mut logits = [0.0f32; 320];
+    let mut probs = [0.0f32; 320];
+    let mut class_w = [0.0f32; 64];
+    let mut class_g = [0.0f32; 320];
+    let mut out = [0.0f32; 64];
+    let mut labels8 = [0u8; 64];
+    let mut labels64 = [0i64; 64];
+    black_box(&mut logits);
+    black_box(&mut probs);
+    black_box(&mut class_w);
+    black_box(&mut class_g);
+    black_box(&mut out);
+    black_box(&mut labels8);
+    black_box(&mut labels64);
+    let labels8: &[u8] = black_box(&labels8[..]);
+    let labels64: &[i64] = black_box(&labels64[..]);
+    let mut b = ClassBuffers {
+        logits: black_box(&logits[..]),
+        probs: black_box(&probs[..]),
+        weight: black_box(&class_w[..]),
+        grad: black_box(&mut class_g[..]),
+        out: black_box(&mut out[..]),
+    };
+    let row = ClassShape::classifier(black_box(4), black_box(ROW_KERNEL_MIN_CLASSES + 16));
+    let tile = ClassShape::new(black_box(2), black_box(5), black_box(30));
+    for shape in [row, tile].into_iter().flatten() {
+        class_losses(shape, labels8, labels64, &mut b);
+    }
 
     black_box(Isa::best());
     for isa in Isa::available() {
