@@ -142,7 +142,7 @@ fn main() -> Result<(), LossError> {
         ce.with_isa(isa)?.value_and_grad(
             &logits,
             classifier,
-            &labels,
+            labels.as_slice(),
             Reduction::Mean,
             Grad::overwrite(g),
         )
@@ -163,15 +163,20 @@ fn main() -> Result<(), LossError> {
         .with_ignore_index(255)
         .with_weight(&class_weight);
     show_class("seg_ce", map, &logits, |isa, g| {
-        seg.with_isa(isa)?
-            .value_and_grad(&logits, map, &mask, Reduction::Mean, Grad::overwrite(g))
+        seg.with_isa(isa)?.value_and_grad(
+            &logits,
+            map,
+            mask.as_slice(),
+            Reduction::Mean,
+            Grad::overwrite(g),
+        )
     })?;
     let focal = SoftmaxFocal::new(2.0)?.with_ignore_index(255);
     show_class("seg_focal", map, &logits, |isa, g| {
         focal.with_isa(isa)?.value_and_grad(
             &logits,
             map,
-            &mask,
+            mask.as_slice(),
             Reduction::Mean,
             Grad::overwrite(g),
         )
