@@ -6,8 +6,19 @@
 //! elements). The bars are judged on the ISA `Isa::best()` picks.
 //!
 //! ```text
-//! cargo run --release --example bench_report
+//! cargo run --release --example bench_report [--softmax-only | --no-softmax]
 //! ```
+//!
+//! A second table (skipped by `--no-softmax`; `--softmax-only` skips the
+//! first) times softmax cross-entropy (`Reduction::Mean`, index labels,
+//! gradient overwritten) on `[N, C, S]` shapes: ImageNet `[4096, 1000,
+//! 1]`, a 32k vocabulary `[64, 32000, 1]` (row kernel), VOC `[4, 21,
+//! 512²]` NCHW and `[65536, 21, 1]` channels-last (tile kernel), in ns per
+//! logit against a streaming triad over the same bytes (one read of every
+//! logit, one write of every gradient element), the plain scalar loop
+//! (bar: ≥ 8× on AVX-512, ≥ 4× on AVX2), and, for the NCHW map,
+//! transposing to channels-last and running the `[N·H·W, 21, 1]` call
+//! (bar: the NCHW call is faster per logit).
 //!
 //! No criterion: every variant of a group (each ISA, the triad, the plain
 //! loop) is timed in interleaved rounds over the same buffers, allocated
@@ -22,8 +33,12 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use common::plain::{self, PlainFn};
-use common::{SIZES, Streams, TRIAD_K, TriadFn};
-use simdloss::{Grad, Huber, Isa, L1, Mse, PointwiseLoss, Reduction, SmoothL1};
+use common::softmax::{SHAPES, SoftmaxShape, label, nchw_to_nhwc, nhwc_to_nchw, plain_ce};
+use common::{AlignedBuf, SIZES, Streams, TRIAD_K, TriadFn};
+use simdloss::{
+    ClassShape, Grad, Huber, Isa, L1, Label, Mse, PointwiseLoss, Reduction, SmoothL1,
+    SoftmaxCrossEntropy,
+};
 
 /// Fused at 2^18 and 2^24 must take at most this many times the triad.
 const TRIAD_BAR: f64 = 1.15;
@@ -301,8 +316,8 @@ fn run_loss<L: PointwiseLoss + Copy>(
     }
 }
 
-fn main() {
-    let started = Instant::now();
+/// The regression losses' table (DESIGN.md §4's pointwise bars).
+fn regression_report() {
     let best = Isa::best();
     let (triad_fn, triad_isa) = common::best_triad();
     let huber = Huber::new(plain::HUBER_DELTA).expect("δ = 1 is valid");
@@ -431,6 +446,348 @@ fn main() {
         for note in &notes {
             println!("- {note}");
         }
+    }
+}
+
+/// The AVX-512 and AVX2 bars of DESIGN.md §4 for transcendental kernels:
+/// fused at least this many times faster than the plain loop.
+fn softmax_plain_bar(isa: Isa) -> Option<f64> {
+    match isa {
+        Isa::Avx512 => Some(8.0),
+        Isa::Avx2 => Some(4.0),
+        _ => None,
+    }
+}
+
+/// One timed thing in a softmax group.
+#[derive(Clone, Copy, PartialEq)]
+enum SoftmaxVariant {
+    Fused(Isa),
+    /// `c = a + k·b` with `a = b = logits`, `c = grad`: the same bytes.
+    Triad,
+    Plain,
+    /// NCHW → NHWC, then the `[N·S, C, 1]` call on the best ISA.
+    TransposeFused,
+    /// The same, and the gradient transposed back to NCHW.
+    TransposeFusedBack,
+}
+
+/// The results of one shape.
+struct SoftmaxRows {
+    shape: SoftmaxShape,
+    isas: Vec<Isa>,
+    fused: Vec<Timing>,
+    triad: Timing,
+    plain: Timing,
+    /// (transpose + fused, transpose + fused + back), NCHW maps only.
+    transposed: Option<(Timing, Timing)>,
+    note: Option<String>,
+}
+
+/// Rounds (at least 3, at most the first number, while the shape's time
+/// budget lasts) and batch length for a shape: a VOC NCHW round calls
+/// every variant once, ~2 s on a 2-core machine (the scalar path and the
+/// plain loop take ~0.5 s each).
+fn softmax_schedule(len: usize) -> (usize, Duration, Duration) {
+    if len >= 1 << 24 {
+        (7, Duration::from_millis(30), Duration::from_secs(8))
+    } else {
+        (15, Duration::from_millis(15), Duration::from_secs(3))
+    }
+}
+
+/// Times every variant of one shape in interleaved rounds.
+fn softmax_shape<T: Label + Copy + Into<i64>>(
+    sh: SoftmaxShape,
+    labels: &[T],
+    triad_fn: TriadFn,
+) -> SoftmaxRows {
+    let dims = (sh.n, sh.c, sh.s);
+    let shape = ClassShape::new(sh.n, sh.c, sh.s).expect("valid shape");
+    let nhwc = ClassShape::classifier(sh.samples(), sh.c).expect("valid shape");
+    let logits = AlignedBuf::uniform(sh.len(), 0, 0x50f7_0001, -4.0, 4.0);
+    let mut grad = AlignedBuf::new(sh.len(), 0);
+    let transposing = sh.s > 1;
+    let t_len = if transposing { sh.len() } else { 0 };
+    let mut x_t = AlignedBuf::new(t_len, 0);
+    let mut g_t = AlignedBuf::new(t_len, 0);
+    let x = logits.as_slice();
+    let best = SoftmaxCrossEntropy::new();
+
+    let isas: Vec<Isa> = Isa::available().collect();
+    let mut variants: Vec<SoftmaxVariant> =
+        isas.iter().map(|&i| SoftmaxVariant::Fused(i)).collect();
+    variants.extend([SoftmaxVariant::Triad, SoftmaxVariant::Plain]);
+    if transposing {
+        variants.extend([
+            SoftmaxVariant::TransposeFused,
+            SoftmaxVariant::TransposeFusedBack,
+        ]);
+    }
+
+    // The fused value and gradient against the plain loop's, on every ISA.
+    let mut plain_grad = vec![0.0f32; sh.len()];
+    let plain_value = plain_ce(x, dims, labels, &mut plain_grad);
+    let grad_scale = plain_grad.iter().fold(0.0f32, |m, g| m.max(g.abs()));
+    let mut note = None;
+    for &isa in &isas {
+        let ce = best.with_isa(isa).expect("available ISA");
+        let g = grad.as_mut_slice();
+        let v = ce
+            .value_and_grad(x, shape, labels, Reduction::Mean, Grad::overwrite(g))
+            .expect("valid inputs");
+        let rel = f64::from((v - plain_value).abs()) / f64::from(plain_value.abs());
+        let diff = grad
+            .as_slice()
+            .iter()
+            .zip(&plain_grad)
+            .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+        if rel > 1e-5 || diff > 1e-5 * grad_scale {
+            note = Some(format!(
+                "{isa}: value {v} vs plain {plain_value} (rel {rel:.1e}), max |Δgrad| {diff:.1e}"
+            ));
+        }
+    }
+
+    let mut run = |v: SoftmaxVariant, iters: u64| -> f64 {
+        let g = grad.as_mut_slice();
+        let elapsed = match v {
+            SoftmaxVariant::Fused(isa) => {
+                let ce = best.with_isa(isa).expect("available ISA");
+                batch(iters, || {
+                    let r = ce.value_and_grad(
+                        black_box(x),
+                        shape,
+                        black_box(labels),
+                        Reduction::Mean,
+                        Grad::overwrite(black_box(&mut *g)),
+                    );
+                    black_box(r).ok();
+                })
+            }
+            SoftmaxVariant::Triad => batch(iters, || {
+                triad_fn(black_box(x), black_box(x), black_box(&mut *g), TRIAD_K);
+                black_box(&mut *g);
+            }),
+            SoftmaxVariant::Plain => batch(iters, || {
+                black_box(plain_ce(
+                    black_box(x),
+                    dims,
+                    black_box(labels),
+                    black_box(&mut *g),
+                ));
+            }),
+            SoftmaxVariant::TransposeFused | SoftmaxVariant::TransposeFusedBack => {
+                let back = v == SoftmaxVariant::TransposeFusedBack;
+                batch(iters, || {
+                    nchw_to_nhwc(black_box(x), x_t.as_mut_slice(), dims);
+                    let r = best.value_and_grad(
+                        x_t.as_slice(),
+                        nhwc,
+                        black_box(labels),
+                        Reduction::Mean,
+                        Grad::overwrite(g_t.as_mut_slice()),
+                    );
+                    black_box(r).ok();
+                    if back {
+                        nhwc_to_nchw(g_t.as_slice(), black_box(&mut *g), dims);
+                    }
+                })
+            }
+        };
+        #[allow(clippy::cast_precision_loss)]
+        let per_call = elapsed.as_secs_f64() / iters as f64;
+        per_call
+    };
+    let (rounds, target, budget) = softmax_schedule(sh.len());
+    let started = Instant::now();
+    let iters: Vec<u64> = variants
+        .iter()
+        .map(|&v| calibrate(target, |i| run(v, i)))
+        .collect();
+    let mut samples = vec![Vec::with_capacity(rounds); variants.len()];
+    for round in 0..rounds {
+        if round >= 3 && started.elapsed() > budget {
+            break;
+        }
+        for ((&v, &it), s) in variants.iter().zip(&iters).zip(&mut samples) {
+            s.push(run(v, it));
+        }
+    }
+    let t: Vec<Timing> = samples
+        .into_iter()
+        .map(|mut s| {
+            s.sort_by(f64::total_cmp);
+            Timing {
+                median: s[s.len() / 2],
+                min: s[0],
+            }
+        })
+        .collect();
+    let k = isas.len();
+    SoftmaxRows {
+        shape: sh,
+        fused: t[..k].to_vec(),
+        triad: t[k],
+        plain: t[k + 1],
+        transposed: transposing.then(|| (t[k + 2], t[k + 3])),
+        isas,
+        note,
+    }
+}
+
+/// ns per logit of a per-call time.
+fn ns_per_logit(secs: f64, sh: SoftmaxShape) -> f64 {
+    #[allow(clippy::cast_precision_loss)]
+    let logits = sh.len() as f64;
+    secs * 1e9 / logits
+}
+
+/// The softmax table.
+fn softmax_report() {
+    let best = Isa::best();
+    let (triad_fn, triad_isa) = common::best_triad();
+    let mut results = Vec::new();
+    for sh in SHAPES {
+        eprintln!("measuring softmax {} {} ...", sh.name, sh.label());
+        let rows = if sh.c > 255 {
+            let labels: Vec<i64> = (0..sh.samples())
+                .map(|j| i64::try_from(label(j, sh.c)).expect("fits"))
+                .collect();
+            softmax_shape(sh, &labels, triad_fn)
+        } else {
+            let labels: Vec<u8> = (0..sh.samples())
+                .map(|j| u8::try_from(label(j, sh.c)).expect("fits"))
+                .collect();
+            softmax_shape(sh, &labels, triad_fn)
+        };
+        results.push(rows);
+    }
+
+    println!("\n## simdloss: fused value + gradient, softmax cross-entropy\n");
+    println!(
+        "- `SoftmaxCrossEntropy::value_and_grad(.., Reduction::Mean, Grad::overwrite(..))`, index labels (`i64` for C > 255, else `u8`), logits uniform in [−4, 4); median of interleaved rounds (min in brackets; `~`: median > {NOISY}× min)"
+    );
+    println!(
+        "- triad: `c[i] = a[i] + k·b[i]` with a = b = logits, c = grad ({triad_isa}): one read of every logit, one write of every gradient element"
+    );
+    println!(
+        "- plain: per sample max, `libm::expf` sum (kept in the gradient), `logf`, then p − onehot; baseline target, f64 sum"
+    );
+    println!(
+        "- kernel: rows for S = 1 and C ≥ {}, tiles otherwise",
+        simdloss::loss::softmax::ROW_KERNEL_MIN_CLASSES
+    );
+    println!();
+    println!(
+        "| shape | ISA | fused / call | ns / logit | triad ns / logit | × triad | plain ns / logit | speed-up vs plain | bar |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    let (mut passed, mut failed) = (0, 0);
+    let mut verdict = |ok: bool, what: String| {
+        if ok {
+            passed += 1;
+            format!("PASS ({what})")
+        } else {
+            failed += 1;
+            format!("**FAIL** ({what})")
+        }
+    };
+    let mut extra = Vec::new();
+    for r in &results {
+        let sh = r.shape;
+        let kernel = if sh.s == 1 && sh.c >= simdloss::loss::softmax::ROW_KERNEL_MIN_CLASSES {
+            "rows"
+        } else {
+            "tiles"
+        };
+        for (&isa, &fused) in r.isas.iter().zip(&r.fused) {
+            let speedup = r.plain.median / fused.median;
+            let bar = match softmax_plain_bar(isa) {
+                Some(b) if isa == best => {
+                    verdict(speedup >= b, format!("×plain {speedup:.1} ≥ {b}"))
+                }
+                _ => String::from("—"),
+            };
+            let noisy = if fused.median > NOISY * fused.min {
+                " ~"
+            } else {
+                ""
+            };
+            println!(
+                "| {} {} ({kernel}) | {isa} | {} [{}]{noisy} | {:.3} | {:.3} | {:.2} | {:.2} | {:.1}× | {bar} |",
+                sh.name,
+                sh.label(),
+                fmt_time(fused.median),
+                fmt_time(fused.min),
+                ns_per_logit(fused.median, sh),
+                ns_per_logit(r.triad.median, sh),
+                fused.median / r.triad.median,
+                ns_per_logit(r.plain.median, sh),
+                speedup,
+            );
+        }
+        if let Some((tf, tfb)) = r.transposed {
+            let fused_best = r
+                .isas
+                .iter()
+                .zip(&r.fused)
+                .find(|(i, _)| **i == best)
+                .map_or(f64::NAN, |(_, t)| t.median);
+            let ratio = tf.median / fused_best;
+            let bar = verdict(
+                ratio > 1.0,
+                format!(
+                    "NCHW {:.3} < transposed {:.3} ns/logit",
+                    ns_per_logit(fused_best, sh),
+                    ns_per_logit(tf.median, sh)
+                ),
+            );
+            println!(
+                "| {} {} → NHWC [{}, {}, 1] + fused | {best} | {} | {:.3} | — | {:.2} | — | NCHW {ratio:.2}× faster | {bar} |",
+                sh.name,
+                sh.label(),
+                sh.samples(),
+                sh.c,
+                fmt_time(tf.median),
+                ns_per_logit(tf.median, sh),
+                tf.median / r.triad.median,
+            );
+            extra.push(format!(
+                "{} {}: transposing the gradient back as well costs {} a call ({:.3} ns/logit, NCHW {:.2}× faster).",
+                sh.name,
+                sh.label(),
+                fmt_time(tfb.median),
+                ns_per_logit(tfb.median, sh),
+                tfb.median / fused_best
+            ));
+        }
+        if let Some(n) = &r.note {
+            extra.push(format!("Check failure, {} {}: {n}", sh.name, sh.label()));
+        }
+    }
+    println!();
+    println!(
+        "Bars (on {best}): fused ≥ 8× the plain loop on AVX-512, ≥ 4× on AVX2; the NCHW map faster per logit than transposing to channels-last and running that kernel. {passed} PASS, {failed} FAIL."
+    );
+    for line in &extra {
+        println!("{line}");
+    }
+    if results.iter().all(|r| r.note.is_none()) {
+        println!("Check: every fused value and gradient matched the plain loop's (rel 1e-5).");
+    }
+}
+
+fn main() {
+    let started = Instant::now();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let softmax_only = args.iter().any(|a| a == "--softmax-only");
+    let no_softmax = args.iter().any(|a| a == "--no-softmax");
+    if !softmax_only {
+        regression_report();
+    }
+    if !no_softmax {
+        softmax_report();
     }
     println!("Took {:.0} s.", started.elapsed().as_secs_f64());
 }

@@ -9,7 +9,7 @@
 //! [`pointwise::Case`] (reuse [`input::Shape`] and [`input::Input::stream`])
 //! and calls [`pointwise::check_loss`], then a three-line target and a
 //! `[[bin]]` entry in `fuzz/Cargo.toml`, seeds in `fuzz/corpus/<target>/`
-//! (`fuzz/seeds.py`) and the target's name in `.ci/run`.
+//! (`fuzz/seeds.py`); `.ci/run` fuzzes every target `cargo fuzz list` names.
 
 pub mod binary;
 pub mod input;

@@ -365,8 +365,13 @@ pub fn decode(inp: &mut Input<'_>) -> Case {
 trait Loss: Copy {
     type Elem: Copy + Default + core::fmt::Debug;
     fn with_isa(self, isa: Isa) -> Result<Self, LossError>;
-    fn value(&self, x: &[f32], sh: ClassShape, t: &[Self::Elem], r: Reduction)
-    -> Result<f32, LossError>;
+    fn value(
+        &self,
+        x: &[f32],
+        sh: ClassShape,
+        t: &[Self::Elem],
+        r: Reduction,
+    ) -> Result<f32, LossError>;
     fn value_and_grad(
         &self,
         x: &[f32],
@@ -590,7 +595,11 @@ fn assert_same_outputs(got: &Outputs, scalar: &Outputs, what: &str) {
             q.to_bits()
         );
     }
-    assert_same_slice(&got.over, &scalar.over, &format!("{what}: grad (overwrite)"));
+    assert_same_slice(
+        &got.over,
+        &scalar.over,
+        &format!("{what}: grad (overwrite)"),
+    );
     assert_same_slice(&got.acc, &scalar.acc, &format!("{what}: grad (accumulate)"));
     assert_same_slice(
         &got.acc_same,
@@ -739,7 +748,9 @@ fn reference(case: &Case, p: &Params<'_>, j: usize, label: Option<usize>, ignore
     }
     let t: Vec<f32> = (0..c).map(|k| case.probs[case.at(j, k)]).collect();
     let w = |k: usize| p.weight.map_or(1.0, |w| f64::from(w[k]));
-    let weights_ok = p.weight.is_none_or(|w| w.iter().all(|&v| moderate(f64::from(v), -8, 8)));
+    let weights_ok = p
+        .weight
+        .is_none_or(|w| w.iter().all(|&v| moderate(f64::from(v), -8, 8)));
     let weights_positive = p.weight.is_none_or(|w| w.iter().all(|&v| v > 0.0));
     let probs = matches!(p.kind, Kind::Probs);
     let targets_signed_ok = !probs || t.iter().all(|&v| moderate(f64::from(v), -20, 4));
@@ -752,7 +763,8 @@ fn reference(case: &Case, p: &Params<'_>, j: usize, label: Option<usize>, ignore
         && eps_ok
         && match p.kind {
             Kind::Probs => {
-                t.iter().all(|&v| v.is_nan() || (moderate(f64::from(v), -20, 4) && v >= 0.0))
+                t.iter()
+                    .all(|&v| v.is_nan() || (moderate(f64::from(v), -20, 4) && v >= 0.0))
                     && (p.eps > 0.0 || t.iter().any(|&v| v.is_nan() || v > 0.0))
             }
             Kind::Index | Kind::Focal(_) => true,
@@ -801,7 +813,13 @@ fn reference(case: &Case, p: &Params<'_>, j: usize, label: Option<usize>, ignore
     let l_err = 4.0 * U * lsum + sig_part;
     let p_rel: Vec<f64> = gap
         .iter()
-        .map(|&d| if d.is_finite() { U * (d + 5.0) + sig_part } else { 0.0 })
+        .map(|&d| {
+            if d.is_finite() {
+                U * (d + 5.0) + sig_part
+            } else {
+                0.0
+            }
+        })
         .collect();
 
     match p.kind {
@@ -826,16 +844,15 @@ fn reference(case: &Case, p: &Params<'_>, j: usize, label: Option<usize>, ignore
                 .collect();
             let total: f64 = a.iter().sum();
             let abs_total: f64 = a_mag.iter().sum();
-            let value = mul_or_zero(total, lsum)
-                + (0..c).map(|k| mul_or_zero(a[k], gap[k])).sum::<f64>();
-            let spread: f64 = (0..c)
-                .map(|k| mul_or_zero(a_mag[k], gap[k] + lsum))
-                .sum();
+            let value =
+                mul_or_zero(total, lsum) + (0..c).map(|k| mul_or_zero(a[k], gap[k])).sum::<f64>();
+            let spread: f64 = (0..c).map(|k| mul_or_zero(a_mag[k], gap[k] + lsum)).sum();
             let per_term: f64 = (0..c)
                 .map(|k| mul_or_zero(a_mag[k], 3.0 * U * gap[k] + l_err))
                 .sum();
             let flush = abs_total * cf * 2f64.powi(-120);
-            let value_tol = 2.0 * (per_term + (cf + 4.0) * U * spread + 4.0 * U * value.abs()) + flush;
+            let value_tol =
+                2.0 * (per_term + (cf + 4.0) * U * spread + 4.0 * U * value.abs()) + flush;
             let grad: Vec<f64> = (0..c).map(|k| mul_or_zero(total, prob[k]) - a[k]).collect();
             let grad_tol = (0..c)
                 .map(|k| {
@@ -858,7 +875,11 @@ fn reference(case: &Case, p: &Params<'_>, j: usize, label: Option<usize>, ignore
             let d_y = gap[y];
             let ce = d_y + lsum;
             let p_y = prob[y];
-            let q = if d_y == 0.0 { sigma / (1.0 + sigma) } else { 1.0 - p_y };
+            let q = if d_y == 0.0 {
+                sigma / (1.0 + sigma)
+            } else {
+                1.0 - p_y
+            };
             let q_rel = if d_y == 0.0 {
                 sig_rel + 2.0 * U
             } else {
@@ -873,7 +894,8 @@ fn reference(case: &Case, p: &Params<'_>, j: usize, label: Option<usize>, ignore
             let ce_err = 3.0 * U * d_y + l_err + U * ce;
             let value = mul_or_zero(wy * qg, ce);
             let flush = wy.abs() * (1.0 + gamma) * 2f64.powi(-110);
-            let value_tol = 2.0 * (wy.abs() * qg * ce_err + value.abs() * (qg_rel + 3.0 * U)) + flush;
+            let value_tol =
+                2.0 * (wy.abs() * qg * ce_err + value.abs() * (qg_rel + 3.0 * U)) + flush;
             let ratio = if q == 0.0 { 1.0 } else { ce / q };
             let ratio_rel = if ce > 0.0 { ce_err / ce } else { 0.0 } + q_rel + U;
             let bracket = 1.0 + gamma * mul_or_zero(p_y, ratio);
@@ -924,7 +946,8 @@ fn check_grad(got: f32, g0: f64, d: f64, d_tol: f64, s: f64, what: &str) {
         return;
     }
     let want = g0 + sd;
-    let tol = s.abs() * d_tol + GRAD_ROUNDINGS * (g0.abs() + sd.abs()) + (d.abs() + s.abs() + 1.0) * ABS;
+    let tol =
+        s.abs() * d_tol + GRAD_ROUNDINGS * (g0.abs() + sd.abs()) + (d.abs() + s.abs() + 1.0) * ABS;
     let err = (f64::from(got) - want).abs();
     assert!(
         err <= tol,
@@ -934,7 +957,15 @@ fn check_grad(got: f32, g0: f64, d: f64, d_tol: f64, s: f64, what: &str) {
 
 /// The checks on the scalar outputs: canonical order, ignore / NaN rules,
 /// the f64 reference.
-fn check_scalar(out: &Outputs, case: &Case, p: &Params<'_>, classes: &[Option<usize>], ignored: &[bool], den: f64, what: &str) {
+fn check_scalar(
+    out: &Outputs,
+    case: &Case,
+    p: &Params<'_>,
+    classes: &[Option<usize>],
+    ignored: &[bool],
+    den: f64,
+    what: &str,
+) {
     let (c, samples) = (case.c, case.samples());
     // Canonical order of the reduced value.
     let canon = canonical_sum(&out.per_sample);
@@ -948,7 +979,10 @@ fn check_scalar(out: &Outputs, case: &Case, p: &Params<'_>, classes: &[Option<us
     let mean = out.value[ri(Reduction::Mean)];
     if den == 0.0 {
         if canon.is_finite() {
-            assert!(mean == 0.0, "{what}: value(Mean) = {mean:e} with a zero denominator");
+            assert!(
+                mean == 0.0,
+                "{what}: value(Mean) = {mean:e} with a zero denominator"
+            );
         }
     } else {
         assert!(
@@ -958,7 +992,13 @@ fn check_scalar(out: &Outputs, case: &Case, p: &Params<'_>, classes: &[Option<us
         );
     }
     // Accumulating adds exactly the overwritten gradient.
-    for (i, ((&a, &o), &g0)) in out.acc_same.iter().zip(&out.over).zip(&case.grad0).enumerate() {
+    for (i, ((&a, &o), &g0)) in out
+        .acc_same
+        .iter()
+        .zip(&out.over)
+        .zip(&case.grad0)
+        .enumerate()
+    {
         assert!(
             same(a, g0 + o),
             "{what}: accumulate[{i}] = {a:e} but g0 {g0:e} + overwrite {o:e} = {:e}",
@@ -975,11 +1015,18 @@ fn check_scalar(out: &Outputs, case: &Case, p: &Params<'_>, classes: &[Option<us
         let v = out.per_sample[j];
         match reference(case, p, j, classes[j], ignored[j]) {
             Truth::Ignored => {
-                assert!(v == 0.0, "{what}: per_element[{j}] = {v:e} for an ignored sample");
+                assert!(
+                    v == 0.0,
+                    "{what}: per_element[{j}] = {v:e} for an ignored sample"
+                );
                 for k in 0..c {
                     let i = case.at(j, k);
                     if small(s_over) {
-                        assert!(out.over[i] == 0.0, "{what}: grad[{i}] = {:e} (overwrite) for an ignored sample", out.over[i]);
+                        assert!(
+                            out.over[i] == 0.0,
+                            "{what}: grad[{i}] = {:e} (overwrite) for an ignored sample",
+                            out.over[i]
+                        );
                     }
                     if small(s_acc) {
                         let g0 = case.grad0[i];
@@ -994,11 +1041,18 @@ fn check_scalar(out: &Outputs, case: &Case, p: &Params<'_>, classes: &[Option<us
             Truth::Nan => {
                 any_nan = true;
                 all_checked = false;
-                assert!(v.is_nan(), "{what}: per_element[{j}] = {v:e} for a sample with a NaN (or all −∞)");
+                assert!(
+                    v.is_nan(),
+                    "{what}: per_element[{j}] = {v:e} for a sample with a NaN (or all −∞)"
+                );
                 for k in 0..c {
                     let i = case.at(j, k);
                     for (g, mode) in [(&out.over, "overwrite"), (&out.acc, "accumulate")] {
-                        assert!(g[i].is_nan(), "{what}: grad[{i}] = {:e} ({mode}) for a sample with a NaN (or all −∞)", g[i]);
+                        assert!(
+                            g[i].is_nan(),
+                            "{what}: grad[{i}] = {:e} ({mode}) for a sample with a NaN (or all −∞)",
+                            g[i]
+                        );
                     }
                 }
             }
@@ -1006,7 +1060,11 @@ fn check_scalar(out: &Outputs, case: &Case, p: &Params<'_>, classes: &[Option<us
             Truth::Ref(r) => {
                 if r.value.is_infinite() {
                     all_checked = false;
-                    assert!(f64::from(v) == r.value, "{what}: per_element[{j}] = {v:e}, reference {:e}", r.value);
+                    assert!(
+                        f64::from(v) == r.value,
+                        "{what}: per_element[{j}] = {v:e}, reference {:e}",
+                        r.value
+                    );
                 } else if r.value.abs() <= LIMIT && r.value_tol.is_finite() {
                     let err = (f64::from(v) - r.value).abs();
                     assert!(
@@ -1027,28 +1085,52 @@ fn check_scalar(out: &Outputs, case: &Case, p: &Params<'_>, classes: &[Option<us
                     if !(d.is_finite() && tol.is_finite()) {
                         continue;
                     }
-                    check_grad(out.over[i], 0.0, d, tol, s_over, &format!("{what}: grad[{i}] (overwrite, sample {j}, class {k})"));
-                    check_grad(out.acc[i], f64::from(case.grad0[i]), d, tol, s_acc, &format!("{what}: grad[{i}] (accumulate, sample {j}, class {k})"));
+                    check_grad(
+                        out.over[i],
+                        0.0,
+                        d,
+                        tol,
+                        s_over,
+                        &format!("{what}: grad[{i}] (overwrite, sample {j}, class {k})"),
+                    );
+                    check_grad(
+                        out.acc[i],
+                        f64::from(case.grad0[i]),
+                        d,
+                        tol,
+                        s_acc,
+                        &format!("{what}: grad[{i}] (accumulate, sample {j}, class {k})"),
+                    );
                 }
             }
         }
     }
     if any_nan {
         for r in REDUCTIONS {
-            assert!(out.value[ri(r)].is_nan(), "{what}: value({r:?}) = {:e} with a NaN sample", out.value[ri(r)]);
+            assert!(
+                out.value[ri(r)].is_nan(),
+                "{what}: value({r:?}) = {:e} with a NaN sample",
+                out.value[ri(r)]
+            );
         }
     }
     if all_checked && total_abs <= LIMIT {
         let sum_tol = total_tol + SUM_ROUNDINGS * total_abs + ABS;
         let got = f64::from(out.value[ri(Reduction::Sum)]);
         let err = (got - total).abs();
-        assert!(err <= sum_tol, "{what}: value(Sum) = {got:e}, reference {total:e}; error {err:e} > bound {sum_tol:e}");
+        assert!(
+            err <= sum_tol,
+            "{what}: value(Sum) = {got:e}, reference {total:e}; error {err:e} > bound {sum_tol:e}"
+        );
         if den != 0.0 && den.is_finite() {
             let want = total / den;
             let tol = sum_tol / den.abs() + 2.0 * U * want.abs() + ABS;
             let got = f64::from(mean);
             let err = (got - want).abs();
-            assert!(err <= tol, "{what}: value(Mean) = {got:e}, reference {want:e}; error {err:e} > bound {tol:e}");
+            assert!(
+                err <= tol,
+                "{what}: value(Mean) = {got:e}, reference {want:e}; error {err:e} > bound {tol:e}"
+            );
         }
     }
 }
@@ -1074,7 +1156,10 @@ fn check_refusals<L: Loss>(
     let judge = |res: Result<f32, LossError>, verb: &str| -> bool {
         match res {
             Ok(v) => {
-                assert!(allowed.is_empty(), "{what}: {verb} accepted (returned {v:e}); expected one of {allowed:?}");
+                assert!(
+                    allowed.is_empty(),
+                    "{what}: {verb} accepted (returned {v:e}); expected one of {allowed:?}"
+                );
                 false
             }
             Err(e) => {
@@ -1101,13 +1186,19 @@ fn check_refusals<L: Loss>(
             Grad::overwrite(g.slice())
         };
         let verb = format!("value_and_grad(accumulate {accumulate})");
-        if judge(loss.value_and_grad(x, shape, t, red, grad.scaled(scale)), &verb) {
+        if judge(
+            loss.value_and_grad(x, shape, t, red, grad.scaled(scale)),
+            &verb,
+        ) {
             g.assert_untouched(init, &format!("{what}: {verb}"));
         }
     }
     let init = &case.grad0[..out_len];
     let mut g = Guarded::new(init, oo, case.tail_guard);
-    if judge(loss.per_element(x, shape, t, g.slice()).map(|()| 0.0), "per_element") {
+    if judge(
+        loss.per_element(x, shape, t, g.slice()).map(|()| 0.0),
+        "per_element",
+    ) {
         g.assert_untouched(init, &format!("{what}: per_element"));
     }
 }
@@ -1184,10 +1275,24 @@ fn check<L: Loss>(case: &Case, k: &Checked<'_, L>) {
         let input = Placed::new(&case.logits[..len], oi);
         let target = PlacedT::new(&k.target, ot);
         for isa in Isa::available() {
-            check_refusals(&on(isa), case, input.get(), target.get(), len, samples, &[err], &format!("{name} on {isa}"));
+            check_refusals(
+                &on(isa),
+                case,
+                input.get(),
+                target.get(),
+                len,
+                samples,
+                &[err],
+                &format!("{name} on {isa}"),
+            );
         }
     } else {
-        let scalar = compute(&on(Isa::Scalar), case, &k.target, &format!("{name} on scalar"));
+        let scalar = compute(
+            &on(Isa::Scalar),
+            case,
+            &k.target,
+            &format!("{name} on scalar"),
+        );
         for isa in Isa::available().filter(|&i| i != Isa::Scalar) {
             let what = format!("{name} on {isa}");
             let got = compute(&on(isa), case, &k.target, &what);
@@ -1196,7 +1301,15 @@ fn check<L: Loss>(case: &Case, k: &Checked<'_, L>) {
         let what = format!("{name} on the default ISA");
         let got = compute(&k.loss, case, &k.target, &what);
         assert_same_outputs(&got, &scalar, &what);
-        check_scalar(&scalar, case, &k.params, &k.classes, &k.ignored, k.den, &format!("{name} on scalar"));
+        check_scalar(
+            &scalar,
+            case,
+            &k.params,
+            &k.classes,
+            &k.ignored,
+            k.den,
+            &format!("{name} on scalar"),
+        );
     }
     if case.mismatched() {
         let [si, st, sw, so] = case.selectors;
@@ -1222,7 +1335,9 @@ fn check<L: Loss>(case: &Case, k: &Checked<'_, L>) {
                 .loss_err_weight
                 .with_isa(isa)
                 .unwrap_or_else(|e| panic!("{name}: with_isa({isa}): {e}"));
-            let what = format!("{name} on {isa}, lengths input {x_len} target {t_len} grad {g_len} out {o_len}");
+            let what = format!(
+                "{name} on {isa}, lengths input {x_len} target {t_len} grad {g_len} out {o_len}"
+            );
             // value: only the input/target/weight/label errors apply.
             let shape = case.shape();
             for r in REDUCTIONS {
@@ -1233,14 +1348,27 @@ fn check<L: Loss>(case: &Case, k: &Checked<'_, L>) {
             with_grad.extend(grad_errors.iter().copied());
             let mut with_out = allowed.clone();
             with_out.extend(out_errors.iter().copied());
-            check_refusals_split(&l, case, input.get(), target.get(), g_len, o_len, &with_grad, &with_out, &what);
+            check_refusals_split(
+                &l,
+                case,
+                input.get(),
+                target.get(),
+                g_len,
+                o_len,
+                &with_grad,
+                &with_out,
+                &what,
+            );
         }
     }
 }
 
 fn judge_plain(res: Result<f32, LossError>, allowed: &[LossError], what: &str) {
     match res {
-        Ok(v) => assert!(allowed.is_empty(), "{what}: accepted ({v:e}); expected one of {allowed:?}"),
+        Ok(v) => assert!(
+            allowed.is_empty(),
+            "{what}: accepted ({v:e}); expected one of {allowed:?}"
+        ),
         Err(e) => assert!(
             allowed.iter().any(|a| same_error(a, &e)),
             "{what}: returned {e:?}; expected one of {allowed:?}"
@@ -1336,14 +1464,29 @@ fn run_index<T: FuzzLabel>(case: &Case) {
     assert_eq!(ce.ignore_index(), case.ignore);
     let eps = match ce.with_label_smoothing(case.smoothing) {
         Ok(l) => {
-            assert!(smoothing_ok(case.smoothing), "label_smoothing {:e} accepted", case.smoothing);
+            assert!(
+                smoothing_ok(case.smoothing),
+                "label_smoothing {:e} accepted",
+                case.smoothing
+            );
             assert_eq!(l.label_smoothing().to_bits(), case.smoothing.to_bits());
             case.smoothing
         }
         Err(e) => {
-            assert!(!smoothing_ok(case.smoothing), "label_smoothing {:e} refused: {e}", case.smoothing);
             assert!(
-                same_error(&e, &LossError::InvalidParameter { argument: "label_smoothing", value: case.smoothing, requirement: "" }),
+                !smoothing_ok(case.smoothing),
+                "label_smoothing {:e} refused: {e}",
+                case.smoothing
+            );
+            assert!(
+                same_error(
+                    &e,
+                    &LossError::InvalidParameter {
+                        argument: "label_smoothing",
+                        value: case.smoothing,
+                        requirement: ""
+                    }
+                ),
                 "label_smoothing {:e}: {e:?}",
                 case.smoothing
             );
@@ -1361,7 +1504,10 @@ fn run_index<T: FuzzLabel>(case: &Case) {
     }
     let ce_valid = with_w(ce, weight);
     let ce_err_w = with_w(ce, weight_err);
-    assert_eq!(ce_valid.weight().map(<[f32]>::len), weight.map(<[f32]>::len));
+    assert_eq!(
+        ce_valid.weight().map(<[f32]>::len),
+        weight.map(<[f32]>::len)
+    );
     let den_ce: f64 = classes_i.iter().flatten().map(|&k| w_of(k)).sum();
     let k = Checked {
         name: format!(
@@ -1395,7 +1541,14 @@ fn run_index<T: FuzzLabel>(case: &Case) {
         Err(e) => {
             assert!(!gamma_ok(case.gamma), "gamma {:e} refused: {e}", case.gamma);
             assert!(
-                same_error(&e, &LossError::InvalidParameter { argument: "gamma", value: case.gamma, requirement: "" }),
+                same_error(
+                    &e,
+                    &LossError::InvalidParameter {
+                        argument: "gamma",
+                        value: case.gamma,
+                        requirement: ""
+                    }
+                ),
                 "gamma {:e}: {e:?}",
                 case.gamma
             );
@@ -1504,16 +1657,34 @@ fn probe_shape(inp: &mut Input<'_>) {
     }
     let same_shape_error = |a: &LossError, b: &LossError| match (a, b) {
         (
-            LossError::InvalidShape { argument: a1, value: v1, .. },
-            LossError::InvalidShape { argument: a2, value: v2, .. },
+            LossError::InvalidShape {
+                argument: a1,
+                value: v1,
+                ..
+            },
+            LossError::InvalidShape {
+                argument: a2,
+                value: v2,
+                ..
+            },
         ) => a1 == a2 && v1 == v2,
         _ => false,
     };
     match ClassShape::new(n, c, s) {
         Ok(sh) => {
-            assert!(allowed.is_empty(), "ClassShape::new({n}, {c}, {s}) accepted; expected {allowed:?}");
+            assert!(
+                allowed.is_empty(),
+                "ClassShape::new({n}, {c}, {s}) accepted; expected {allowed:?}"
+            );
             assert_eq!(
-                (sh.batch(), sh.classes(), sh.spatial(), sh.samples(), sh.len(), sh.is_empty()),
+                (
+                    sh.batch(),
+                    sh.classes(),
+                    sh.spatial(),
+                    sh.samples(),
+                    sh.len(),
+                    sh.is_empty()
+                ),
                 (n, c, s, n * s, n * c * s, false)
             );
             if s == 1 {

@@ -178,7 +178,12 @@ impl Setup {
             kind,
             eps_per_class,
             keep: 1.0 - eps,
-            smoothing_total: eps_per_class * f64_to_f32(weight_total),
+            // Only with smoothing: 0·Σw is NaN when Σw overflows f32.
+            smoothing_total: if eps > 0.0 {
+                eps_per_class * f64_to_f32(weight_total)
+            } else {
+                0.0
+            },
             second_sum: kind == Kind::Probabilities || (kind == Kind::Index && eps > 0.0),
         }
     }
