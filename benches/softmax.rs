@@ -33,7 +33,7 @@ use common::{AlignedBuf, TRIAD_K};
 use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
-use simdloss::{ClassShape, Grad, Isa, Label, Reduction, SoftmaxCrossEntropy};
+use simdloss::{ClassAxisLoss, ClassShape, Grad, Isa, Label, Reduction, SoftmaxCrossEntropy};
 
 /// One shape's group, with labels of type `T`.
 fn bench_shape<T: Label + Copy + Into<i64>>(

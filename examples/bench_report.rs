@@ -36,8 +36,8 @@ use common::plain::{self, PlainFn};
 use common::softmax::{SHAPES, SoftmaxShape, label, nchw_to_nhwc, nhwc_to_nchw, plain_ce};
 use common::{AlignedBuf, SIZES, Streams, TRIAD_K, TriadFn};
 use simdloss::{
-    ClassShape, Grad, Huber, Isa, L1, Label, Mse, PointwiseLoss, Reduction, SmoothL1,
-    SoftmaxCrossEntropy,
+    ClassAxisLoss, ClassShape, Grad, Huber, Isa, L1, Label, Mse, PointwiseLoss, Reduction,
+    SmoothL1, SoftmaxCrossEntropy,
 };
 
 /// Fused at 2^18 and 2^24 must take at most this many times the triad.

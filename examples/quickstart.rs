@@ -4,8 +4,9 @@
 //! `cargo run --release --example quickstart`
 
 use simdloss::{
-    BinaryCrossEntropy, BinaryCrossEntropyWithLogits, ClassShape, Grad, Huber, Isa, L1, LossError,
-    Mse, PointwiseLoss, Reduction, SigmoidFocal, SmoothL1, SoftmaxCrossEntropy, SoftmaxFocal,
+    BinaryCrossEntropy, BinaryCrossEntropyWithLogits, ClassAxisLoss, ClassShape, Grad, Huber, Isa,
+    L1, LossError, Mse, PointwiseLoss, Reduction, SigmoidFocal, SmoothL1, SoftmaxCrossEntropy,
+    SoftmaxFocal,
 };
 
 /// A reproducible batch: a regression head's outputs and their targets.

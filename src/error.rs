@@ -71,6 +71,14 @@ pub enum LossError {
         /// The number of classes C.
         classes: usize,
     },
+    /// The loss does not take this kind of target (e.g. probabilities for
+    /// a loss defined on class indices only).
+    UnsupportedTarget {
+        /// The target argument (`"target"`).
+        argument: &'static str,
+        /// What the loss takes.
+        requirement: &'static str,
+    },
     /// `argument`, broadcast over the last axis of `input` (one value per
     /// class), has a length `len` that does not divide `input`'s length.
     NotBroadcastable {
@@ -129,6 +137,10 @@ impl core::fmt::Display for LossError {
                 f,
                 "`{argument}[{index}]` = {label} is not a class in 0..{classes} nor the ignore index"
             ),
+            LossError::UnsupportedTarget {
+                argument,
+                requirement,
+            } => write!(f, "`{argument}` is not supported: must be {requirement}"),
             LossError::NotBroadcastable {
                 argument,
                 len,

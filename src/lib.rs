@@ -56,6 +56,7 @@ pub mod elementwise {
 
 pub use dispatch::Isa;
 pub use error::LossError;
+pub use loss::ClassAxisLoss;
 pub use loss::binary::{BinaryCrossEntropy, BinaryCrossEntropyWithLogits, SigmoidFocal};
 pub use loss::class_axis::{ClassShape, ClassTarget, Label, Probabilities};
 pub use loss::regression::{Huber, L1, Mse, SmoothL1};

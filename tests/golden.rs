@@ -172,7 +172,7 @@ fn golden_smooth_l1() {
 // Softmax cross-entropy and softmax focal over [N, C, S]
 // ---------------------------------------------------------------------------
 
-use simdloss::{ClassShape, Probabilities, SoftmaxCrossEntropy, SoftmaxFocal};
+use simdloss::{ClassAxisLoss, ClassShape, Probabilities, SoftmaxCrossEntropy, SoftmaxFocal};
 
 /// `[N, C, S]` shapes: classifier rows with C = 1, 2, 3, 10, on both sides
 /// of the row kernel's threshold (47, 48) and of its 64-class chunk (63,

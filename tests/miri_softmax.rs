@@ -22,8 +22,8 @@
 
 use simdloss::loss::softmax::ROW_KERNEL_MIN_CLASSES;
 use simdloss::{
-    ClassShape, Grad, Isa, Label, LossError, Probabilities, Reduction, SoftmaxCrossEntropy,
-    SoftmaxFocal,
+    ClassAxisLoss, ClassShape, Grad, Isa, Label, LossError, Probabilities, Reduction,
+    SoftmaxCrossEntropy, SoftmaxFocal,
 };
 
 /// The ISAs to check against scalar: every available one, except in the

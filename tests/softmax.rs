@@ -71,7 +71,8 @@ use proptest::prelude::*;
 use reference::{Loss as RefLoss, Problem as RefProblem, Sample, SampleTarget, Softmax};
 use simdloss::loss::softmax::ROW_KERNEL_MIN_CLASSES;
 use simdloss::{
-    ClassShape, Grad, Isa, LossError, Probabilities, Reduction, SoftmaxCrossEntropy, SoftmaxFocal,
+    ClassAxisLoss, ClassShape, Grad, Isa, LossError, Probabilities, Reduction, SoftmaxCrossEntropy,
+    SoftmaxFocal,
 };
 
 /// qemu-aarch64 runs these tests 10–50× slower: the sweeps are thinned
@@ -268,7 +269,7 @@ struct Case<'a> {
 }
 
 /// Runs `$body` with `$loss` the loss and `$t` the target of `$case`
-/// (focal with probability targets does not exist: panics).
+/// (focal with probability targets is refused by the loss itself).
 macro_rules! with_case {
     ($case:expr, |$loss:ident, $t:ident| $body:expr) => {
         match ($case.loss, $case.target) {
@@ -278,8 +279,9 @@ macro_rules! with_case {
                 $body
             }
             (Loss::Focal($loss), Target::Index(labels)) => with_labels!(labels, |$t| $body),
-            (Loss::Focal(_), Target::Probabilities(_)) => {
-                panic!("focal takes index targets")
+            (Loss::Focal($loss), Target::Probabilities(p)) => {
+                let $t = Probabilities(p);
+                $body
             }
         }
     };
@@ -2755,6 +2757,21 @@ fn errors_name_the_argument_and_write_nothing() {
             len,
             samples,
             &len_err("target", len, len - 1),
+        );
+        // Focal is defined on class indices only.
+        assert_refused(
+            Case {
+                loss: Loss::Focal(focal),
+                target: Target::Probabilities(&data.probs),
+            },
+            x,
+            shape,
+            len,
+            samples,
+            &LossError::UnsupportedTarget {
+                argument: "target",
+                requirement: "class indices (SoftmaxFocal takes no probability targets)",
+            },
         );
         // Index labels where probabilities belong (and vice versa) are a
         // length error when the lengths differ.

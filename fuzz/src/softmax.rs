@@ -48,6 +48,7 @@
 //! - a shape probe: three selector bytes for [`ClassShape::new`].
 
 use simdloss::{
+    ClassAxisLoss,
     ClassShape, Grad, Isa, Label, LossError, Probabilities, Reduction, SoftmaxCrossEntropy,
     SoftmaxFocal,
 };

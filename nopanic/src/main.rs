@@ -25,6 +25,7 @@ use core::hint::black_box;
 
 use simdloss::loss::softmax::ROW_KERNEL_MIN_CLASSES;
 use simdloss::{
+    ClassAxisLoss,
     BinaryCrossEntropy, BinaryCrossEntropyWithLogits, ClassShape, Grad, Huber, Isa, L1, Label, Mse,
     PointwiseLoss, Probabilities, Reduction, SigmoidFocal, SmoothL1, SoftmaxCrossEntropy,
     SoftmaxFocal,

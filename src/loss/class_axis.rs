@@ -12,6 +12,9 @@
 
 use crate::error::LossError;
 
+/// The default `ignore_index`, as in PyTorch.
+pub const DEFAULT_IGNORE_INDEX: i64 = -100;
+
 /// The largest class count: every class index is an exact f32 (`2²⁴`).
 pub const MAX_CLASSES: usize = 1 << 24;
 

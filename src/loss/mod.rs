@@ -14,14 +14,57 @@ macro_rules! sealed_isa {
     };
 }
 
+/// `with_weight`, `with_ignore_index` and their getters, for a class-axis
+/// loss with fields `weight: Option<&'a [f32]>` and `ignore_index: i64`.
+/// `$weight_doc` says how many weights a call needs.
+macro_rules! class_weight_and_ignore_index {
+    ($a:lifetime, $weight_doc:literal) => {
+        #[doc = $weight_doc]
+        /// Not validated (NaN gives NaN).
+        #[must_use]
+        pub const fn with_weight(self, weight: &$a [f32]) -> Self {
+            Self {
+                weight: Some(weight),
+                ..self
+            }
+        }
+
+        /// Samples whose label equals `ignore_index` add nothing (index
+        /// targets only). Any value works: −100 (PyTorch's default,
+        /// [`DEFAULT_IGNORE_INDEX`](crate::loss::class_axis::DEFAULT_IGNORE_INDEX)),
+        /// 255 (the usual "void" of `u8` masks), a value no label takes.
+        #[must_use]
+        pub const fn with_ignore_index(self, ignore_index: i64) -> Self {
+            Self {
+                ignore_index,
+                ..self
+            }
+        }
+
+        /// The class weights, if any.
+        #[must_use]
+        pub const fn weight(&self) -> Option<&$a [f32]> {
+            self.weight
+        }
+
+        /// The ignore index.
+        #[must_use]
+        pub const fn ignore_index(&self) -> i64 {
+            self.ignore_index
+        }
+    };
+}
+
 pub mod binary;
 pub mod class_axis;
+mod class_loss;
 pub mod regression;
 pub mod softmax;
 
 use crate::dispatch::Isa;
 use crate::error::LossError;
 use crate::kernel::pointwise::{self, Pass, mode};
+pub use class_loss::ClassAxisLoss;
 
 /// How per-element values are reduced to one loss value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]

@@ -37,24 +37,25 @@
 //! L1 (the maximum; one `exp` per logit and the sum; the gradient), so a
 //! logit is read from memory once and each gradient element written once.
 
-use super::class_axis::{ClassShape, ClassTarget, IndexLabels, Label, TargetKind};
-use super::{Grad, Reduction};
+use super::class_axis::{ClassShape, IndexLabels, TargetKind};
+use super::class_loss::{Call, Verb, sealed};
+use super::{ClassAxisLoss, Reduction};
 use crate::dispatch::Isa;
 use crate::error::LossError;
 use crate::kernel::softmax::{self, Output, Problem, Target};
 
+pub use super::class_axis::DEFAULT_IGNORE_INDEX;
 pub use crate::kernel::softmax::ROW_KERNEL_MIN_CLASSES;
-
-/// The default `ignore_index`, as in PyTorch.
-pub const DEFAULT_IGNORE_INDEX: i64 = -100;
 
 /// Softmax cross-entropy (PyTorch `torch.nn.functional.cross_entropy`)
 /// over `[N, C, S]` logits, with index or probability targets, class
-/// weights, `ignore_index` and label smoothing. Formulas and reductions:
-/// see the [module docs](self).
+/// weights, `ignore_index` and label smoothing. The verbs are those of
+/// [`ClassAxisLoss`]; `per_element` writes the loss of each sample
+/// `j = n·S + s` (`[N, S]`, 0 for an ignored sample). Formulas and
+/// reductions: see the [module docs](self).
 ///
 /// ```
-/// use simdloss::{ClassShape, Grad, Reduction, SoftmaxCrossEntropy};
+/// use simdloss::{ClassAxisLoss, ClassShape, Grad, Reduction, SoftmaxCrossEntropy};
 ///
 /// // Two samples, three classes.
 /// let logits = [2.0f32, 0.0, -1.0, 0.5, 0.5, 3.0];
@@ -92,26 +93,7 @@ impl<'a> SoftmaxCrossEntropy<'a> {
         }
     }
 
-    /// Class weights `w` (`C` of them; every call checks the length).
-    /// Not validated (NaN gives NaN).
-    #[must_use]
-    pub const fn with_weight(self, weight: &'a [f32]) -> Self {
-        Self {
-            weight: Some(weight),
-            ..self
-        }
-    }
-
-    /// Samples whose label equals `ignore_index` add nothing (index
-    /// targets only). Any value works: −100 (PyTorch's default), 255 (the
-    /// usual "void" of `u8` masks), a value no label takes.
-    #[must_use]
-    pub const fn with_ignore_index(self, ignore_index: i64) -> Self {
-        Self {
-            ignore_index,
-            ..self
-        }
-    }
+    class_weight_and_ignore_index!('a, "Class weights `w` (`C` of them; every call checks the length).");
 
     /// Label smoothing ε (PyTorch's `label_smoothing`).
     ///
@@ -132,128 +114,45 @@ impl<'a> SoftmaxCrossEntropy<'a> {
         })
     }
 
-    /// Runs every later call on `isa` instead of the best one detected.
-    ///
-    /// # Errors
-    /// [`LossError::IsaUnavailable`] if this CPU or build cannot run `isa`.
-    pub fn with_isa(self, isa: Isa) -> Result<Self, LossError> {
-        check_isa(isa)?;
-        Ok(Self {
-            isa: Some(isa),
-            ..self
-        })
-    }
-
-    /// The instruction set calls will run on.
-    #[must_use]
-    pub fn isa(&self) -> Isa {
-        self.isa.unwrap_or_else(Isa::best)
-    }
-
-    /// The class weights, if any.
-    #[must_use]
-    pub const fn weight(&self) -> Option<&'a [f32]> {
-        self.weight
-    }
-
-    /// The ignore index.
-    #[must_use]
-    pub const fn ignore_index(&self) -> i64 {
-        self.ignore_index
-    }
-
     /// The label smoothing ε.
     #[must_use]
     pub const fn label_smoothing(&self) -> f32 {
         self.label_smoothing
     }
+}
 
-    /// The reduced loss.
-    ///
-    /// # Errors
-    /// - [`LossError::LengthMismatch`] if `input` does not have
-    ///   `shape.len()` elements, index targets `shape.samples()`,
-    ///   probability targets `shape.len()`, or the weights `C`.
-    /// - [`LossError::InvalidLabel`] naming the first label that is
-    ///   neither in `0..C` nor `ignore_index`.
-    ///
-    /// Nothing is written on error.
-    pub fn value<'t>(
-        &self,
-        input: &[f32],
-        shape: ClassShape,
-        target: impl ClassTarget<'t>,
-        reduction: Reduction,
-    ) -> Result<f32, LossError> {
-        self.call(input, shape, target.kind(), reduction, Call::Value)
+impl sealed::Sealed for SoftmaxCrossEntropy<'_> {
+    sealed_isa!();
+
+    fn per_element_len(&self, shape: ClassShape) -> usize {
+        shape.samples()
     }
 
-    /// The reduced loss and, in the same two passes over the logits, its
-    /// gradient with respect to `input` written through `grad`
-    /// (`shape.len()` elements).
-    ///
-    /// # Errors
-    /// As [`value`](Self::value), and `grad`'s length.
-    pub fn value_and_grad<'t>(
-        &self,
-        input: &[f32],
-        shape: ClassShape,
-        target: impl ClassTarget<'t>,
-        reduction: Reduction,
-        grad: Grad<'_>,
-    ) -> Result<f32, LossError> {
-        self.call(input, shape, target.kind(), reduction, Call::Grad(grad))
-    }
-
-    /// `out[j]` = the loss of sample `j = n·S + s` (no reduction; 0 for an
-    /// ignored sample); `out` has `shape.samples()` elements.
-    ///
-    /// # Errors
-    /// As [`value`](Self::value), and `out`'s length.
-    pub fn per_element<'t>(
-        &self,
-        input: &[f32],
-        shape: ClassShape,
-        target: impl ClassTarget<'t>,
-        out: &mut [f32],
-    ) -> Result<(), LossError> {
-        self.call(
-            input,
-            shape,
-            target.kind(),
-            Reduction::Sum,
-            Call::PerSample(out),
-        )
-        .map(|_| ())
-    }
-
-    fn call(
-        &self,
-        input: &[f32],
-        shape: ClassShape,
-        target: TargetKind<'_>,
-        reduction: Reduction,
-        call: Call<'_, '_>,
-    ) -> Result<f32, LossError> {
-        let common = Common::check(input, shape, self.weight, &call)?;
-        match target {
+    fn run(&self, isa: Isa, call: Call<'_>) -> Result<f32, LossError> {
+        let shape = call.shape;
+        check_weight(shape, self.weight)?;
+        match call.target {
             TargetKind::Index(labels) => {
                 let (labels, weight_sum, _) =
                     IndexLabels::validate(labels, shape, self.ignore_index, self.weight)?;
                 let classes = |j: usize| labels.class(j);
-                let problem = common.problem(Target::Index(&classes), self.label_smoothing, None);
-                run(self.isa, problem, call, reduction, weight_sum)
+                let target = Target::Index(&classes);
+                let problem = problem(&call, target, self.weight, self.label_smoothing, None);
+                execute(isa, problem, call.verb, call.reduction, weight_sum)
             }
             TargetKind::Probabilities(t) => {
                 shape.check_len("target", shape.len(), t.len())?;
-                let problem = common.problem(Target::Probabilities(t), self.label_smoothing, None);
+                let target = Target::Probabilities(t);
+                let problem = problem(&call, target, self.weight, self.label_smoothing, None);
                 #[allow(clippy::cast_precision_loss)]
                 let samples = shape.samples() as f64;
-                run(self.isa, problem, call, reduction, samples)
+                execute(isa, problem, call.verb, call.reduction, samples)
             }
         }
     }
 }
+
+impl ClassAxisLoss for SoftmaxCrossEntropy<'_> {}
 
 /// Softmax focal loss `−w_y·(1 − p_y)^γ·ln p_y` (Lin et al., the
 /// multi-class form) over `[N, C, S]` logits with index targets, class
@@ -261,6 +160,9 @@ impl<'a> SoftmaxCrossEntropy<'a> {
 /// samples. The gradient is analytic and finite for every finite logit and
 /// every γ ≥ 0 (γ < 1 at `p_y → 1` included); `(1 − p_y)^γ` is
 /// `exp(γ·ln(1 − p_y))` with `1 − p_y` computed without cancellation.
+/// The verbs are those of [`ClassAxisLoss`] with index targets
+/// ([`Probabilities`](super::class_axis::Probabilities) give
+/// [`LossError::UnsupportedTarget`]); `per_element` writes `[N, S]`.
 /// Formulas: see the [module docs](self).
 #[derive(Clone, Copy, Debug)]
 pub struct SoftmaxFocal<'a> {
@@ -292,208 +194,89 @@ impl<'a> SoftmaxFocal<'a> {
         })
     }
 
-    /// Class weights `w` (`C` of them; every call checks the length).
-    #[must_use]
-    pub const fn with_weight(self, weight: &'a [f32]) -> Self {
-        Self {
-            weight: Some(weight),
-            ..self
-        }
-    }
-
-    /// Samples whose label equals `ignore_index` add nothing.
-    #[must_use]
-    pub const fn with_ignore_index(self, ignore_index: i64) -> Self {
-        Self {
-            ignore_index,
-            ..self
-        }
-    }
-
-    /// Runs every later call on `isa` instead of the best one detected.
-    ///
-    /// # Errors
-    /// [`LossError::IsaUnavailable`] if this CPU or build cannot run `isa`.
-    pub fn with_isa(self, isa: Isa) -> Result<Self, LossError> {
-        check_isa(isa)?;
-        Ok(Self {
-            isa: Some(isa),
-            ..self
-        })
-    }
-
-    /// The instruction set calls will run on.
-    #[must_use]
-    pub fn isa(&self) -> Isa {
-        self.isa.unwrap_or_else(Isa::best)
-    }
+    class_weight_and_ignore_index!('a, "Class weights `w` (`C` of them; every call checks the length).");
 
     /// The focusing parameter γ.
     #[must_use]
     pub const fn gamma(&self) -> f32 {
         self.gamma
     }
+}
 
-    /// The class weights, if any.
-    #[must_use]
-    pub const fn weight(&self) -> Option<&'a [f32]> {
-        self.weight
+impl sealed::Sealed for SoftmaxFocal<'_> {
+    sealed_isa!();
+
+    fn per_element_len(&self, shape: ClassShape) -> usize {
+        shape.samples()
     }
 
-    /// The ignore index.
-    #[must_use]
-    pub const fn ignore_index(&self) -> i64 {
-        self.ignore_index
-    }
-
-    /// The reduced loss.
-    ///
-    /// # Errors
-    /// As [`SoftmaxCrossEntropy::value`] with index targets.
-    pub fn value<T: Label>(
-        &self,
-        input: &[f32],
-        shape: ClassShape,
-        target: &[T],
-        reduction: Reduction,
-    ) -> Result<f32, LossError> {
-        self.call(input, shape, target, reduction, Call::Value)
-    }
-
-    /// The reduced loss and its gradient, written through `grad`.
-    ///
-    /// # Errors
-    /// As [`SoftmaxCrossEntropy::value_and_grad`] with index targets.
-    pub fn value_and_grad<T: Label>(
-        &self,
-        input: &[f32],
-        shape: ClassShape,
-        target: &[T],
-        reduction: Reduction,
-        grad: Grad<'_>,
-    ) -> Result<f32, LossError> {
-        self.call(input, shape, target, reduction, Call::Grad(grad))
-    }
-
-    /// `out[j]` = the loss of sample `j` (0 for an ignored sample).
-    ///
-    /// # Errors
-    /// As [`SoftmaxCrossEntropy::per_element`] with index targets.
-    pub fn per_element<T: Label>(
-        &self,
-        input: &[f32],
-        shape: ClassShape,
-        target: &[T],
-        out: &mut [f32],
-    ) -> Result<(), LossError> {
-        self.call(input, shape, target, Reduction::Sum, Call::PerSample(out))
-            .map(|_| ())
-    }
-
-    fn call<T: Label>(
-        &self,
-        input: &[f32],
-        shape: ClassShape,
-        target: &[T],
-        reduction: Reduction,
-        call: Call<'_, '_>,
-    ) -> Result<f32, LossError> {
-        let common = Common::check(input, shape, self.weight, &call)?;
+    fn run(&self, isa: Isa, call: Call<'_>) -> Result<f32, LossError> {
+        let shape = call.shape;
+        check_weight(shape, self.weight)?;
+        let TargetKind::Index(labels) = call.target else {
+            return Err(LossError::UnsupportedTarget {
+                argument: "target",
+                requirement: "class indices (SoftmaxFocal takes no probability targets)",
+            });
+        };
         let (labels, _, count) =
-            IndexLabels::validate(T::labels(target), shape, self.ignore_index, self.weight)?;
+            IndexLabels::validate(labels, shape, self.ignore_index, self.weight)?;
         let classes = |j: usize| labels.class(j);
-        let problem = common.problem(Target::Index(&classes), 0.0, Some(self.gamma));
+        let target = Target::Index(&classes);
+        let problem = problem(&call, target, self.weight, 0.0, Some(self.gamma));
         #[allow(clippy::cast_precision_loss)]
         let count = count as f64;
-        run(self.isa, problem, call, reduction, count)
+        execute(isa, problem, call.verb, call.reduction, count)
     }
 }
 
-fn check_isa(isa: Isa) -> Result<(), LossError> {
-    if isa.is_available() {
-        Ok(())
-    } else {
-        Err(LossError::IsaUnavailable { isa })
+impl ClassAxisLoss for SoftmaxFocal<'_> {}
+
+/// `Err(LengthMismatch)` naming `weight` unless it has one value per class.
+fn check_weight(shape: ClassShape, weight: Option<&[f32]>) -> Result<(), LossError> {
+    match weight {
+        Some(w) => shape.check_len("weight", shape.classes(), w.len()),
+        None => Ok(()),
     }
 }
 
-/// What a verb writes.
-enum Call<'g, 'o> {
-    Value,
-    Grad(Grad<'g>),
-    PerSample(&'o mut [f32]),
-}
-
-/// The checks every verb shares, done before anything is written.
-struct Common<'a> {
-    input: &'a [f32],
-    shape: ClassShape,
-    weight: Option<&'a [f32]>,
-}
-
-impl<'a> Common<'a> {
-    fn check(
-        input: &'a [f32],
-        shape: ClassShape,
-        weight: Option<&'a [f32]>,
-        call: &Call<'_, '_>,
-    ) -> Result<Self, LossError> {
-        shape.check_len("input", shape.len(), input.len())?;
-        if let Some(w) = weight {
-            shape.check_len("weight", shape.classes(), w.len())?;
-        }
-        match call {
-            Call::Value => {}
-            Call::Grad(g) => shape.check_len("grad", shape.len(), g.len())?,
-            Call::PerSample(out) => shape.check_len("out", shape.samples(), out.len())?,
-        }
-        Ok(Self {
-            input,
-            shape,
-            weight,
-        })
-    }
-
-    fn problem<'p>(
-        &self,
-        target: Target<'p>,
-        smoothing: f32,
-        focal_gamma: Option<f32>,
-    ) -> Problem<'p>
-    where
-        'a: 'p,
-    {
-        Problem {
-            logits: self.input,
-            n: self.shape.batch(),
-            c: self.shape.classes(),
-            s: self.shape.spatial(),
-            target,
-            weight: self.weight,
-            smoothing,
-            focal_gamma,
-        }
+/// The kernel's view of a checked call.
+fn problem<'p>(
+    call: &Call<'p>,
+    target: Target<'p>,
+    weight: Option<&'p [f32]>,
+    smoothing: f32,
+    focal_gamma: Option<f32>,
+) -> Problem<'p> {
+    Problem {
+        logits: call.input,
+        n: call.shape.batch(),
+        c: call.shape.classes(),
+        s: call.shape.spatial(),
+        target,
+        weight,
+        smoothing,
+        focal_gamma,
     }
 }
 
 /// Runs the kernel and reduces: `Mean` divides by `denominator` (a sum of
 /// weights, a count of samples), 0 if that is 0 (every sample ignored).
-fn run(
-    isa: Option<Isa>,
+fn execute(
+    isa: Isa,
     problem: Problem<'_>,
-    call: Call<'_, '_>,
+    verb: Verb<'_>,
     reduction: Reduction,
     denominator: f64,
 ) -> Result<f32, LossError> {
-    let isa = isa.unwrap_or_else(Isa::best);
     let inv = match reduction {
         Reduction::Sum => 1.0,
         Reduction::Mean if denominator == 0.0 => 0.0,
         Reduction::Mean => 1.0 / denominator,
     };
-    let output = match call {
-        Call::Value => Output::Value,
-        Call::Grad(g) => {
+    let output = match verb {
+        Verb::Value => Output::Value,
+        Verb::Grad(g) => {
             let (buf, scale, accumulate) = g.into_parts();
             #[allow(clippy::cast_possible_truncation)]
             let scale = (f64::from(scale) * inv) as f32;
@@ -503,7 +286,7 @@ fn run(
                 accumulate,
             }
         }
-        Call::PerSample(out) => Output::PerSample(out),
+        Verb::PerElement(out) => Output::PerSample(out),
     };
     let sum = softmax::execute(isa, problem, output).ok_or(LossError::IsaUnavailable { isa })?;
     #[allow(clippy::cast_possible_truncation)]
