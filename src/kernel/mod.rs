@@ -2,6 +2,7 @@
 //! the per-lane math each loss family plugs into them. No ISA names here.
 
 pub mod binary;
+pub mod dice;
 pub mod map;
 pub mod pointwise;
 pub mod regression;

@@ -58,6 +58,7 @@ macro_rules! class_weight_and_ignore_index {
 pub mod binary;
 pub mod class_axis;
 mod class_loss;
+pub mod dice;
 pub mod regression;
 pub mod softmax;
 

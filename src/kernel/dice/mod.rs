@@ -1,0 +1,602 @@
+//! The Dice-family driver over a class axis, `[N, C, S]` logits, written
+//! once against [`Lanes`].
+//!
+//! A *group* is one image (or, with `batch`, the whole batch): its terms
+//! come from per-class sums over its pixels. Two passes per group:
+//!
+//! - **sums** (read): per tile of 64 pixels of one image (pixel `s` in
+//!   virtual lane `s % 64`), the activation `p` of every class (softmax:
+//!   the maximum, the sum of `e^−(m − x)`, then `p`), the target `g` and
+//!   the mask (an ignored label, a padding lane); per class the tile's
+//!   `p·g`, `p` (or `p²`), `g` (or `g²`) folded by the canonical tree and
+//!   added to the class's f64 sums, tile after tile. With an overwritten
+//!   gradient and softmax, `p` is stored in the gradient buffer.
+//! - the **terms** and, per class, the derivative of the reduced loss with
+//!   respect to `p`: `α_c·g + β_c·∂P/∂p` ([`ratio`], in f64);
+//! - **gradient** (gradient modes only): that derivative through the
+//!   activation (softmax: `p_c·(v_c − Σ_k p_k v_k)` per pixel, `p` read
+//!   back or recomputed; sigmoid: `v·σ(x)·σ(−x)`).
+//!
+//! Every operation is the same on every backend and the sums are folded in
+//! one fixed order, so every ISA gives the same bits.
+
+mod ratio;
+
+pub(crate) use ratio::Ratio;
+use ratio::{Sums, generalized, generalized_weights, term};
+
+use super::softmax::Target;
+use crate::dispatch::{Isa, LanesFn};
+use crate::simd::accumulate::fold;
+use crate::simd::math::{exp_nonpos, sigmoid};
+use crate::simd::{F32s, Lanes, M32s, VIRTUAL_LANES};
+
+/// The most classes a Dice-family call takes: the per-class sums and
+/// coefficients live on the stack (`MAX_CLASSES · 32` bytes), since the
+/// crate never allocates.
+pub const MAX_CLASSES: usize = 128;
+
+/// The activation applied to the input before the ratio.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activation {
+    /// `p = σ(x)` element by element (multi-label, binary segmentation).
+    Sigmoid,
+    /// `p = softmax(x)` over the classes of each pixel.
+    Softmax,
+    /// `p = x`: the input already holds probabilities.
+    None,
+}
+
+/// One call: logits, shape, target and options (validated by the loss
+/// layer).
+#[derive(Clone, Copy)]
+pub(crate) struct Problem<'a> {
+    pub(crate) logits: &'a [f32],
+    pub(crate) n: usize,
+    pub(crate) c: usize,
+    pub(crate) s: usize,
+    pub(crate) target: Target<'a>,
+    pub(crate) activation: Activation,
+    pub(crate) ratio: Ratio,
+    pub(crate) squared_pred: bool,
+    /// 0 with the background class, 1 without (class 0 dropped).
+    pub(crate) first_class: usize,
+    pub(crate) batch: bool,
+    pub(crate) smooth_nr: f64,
+    pub(crate) smooth_dr: f64,
+    /// One weight per kept class (`C − first_class`), multiplying its term.
+    pub(crate) weight: Option<&'a [f32]>,
+}
+
+impl Problem<'_> {
+    /// How many groups (images, or 1 with `batch`).
+    pub(crate) fn groups(&self) -> usize {
+        if self.batch { 1 } else { self.n }
+    }
+
+    /// How many terms the loss has: per group one per kept class, or one
+    /// for the generalized ratio.
+    pub(crate) fn terms(&self) -> usize {
+        let per_group = if self.ratio == Ratio::Generalized {
+            1
+        } else {
+            self.c - self.first_class
+        };
+        self.groups() * per_group
+    }
+}
+
+/// What a call writes.
+pub(crate) enum Output<'a> {
+    /// Nothing but the value.
+    Value,
+    /// `scale · ∂(Σ terms)/∂x`, overwriting `buf` or added to it.
+    Grad {
+        buf: &'a mut [f32],
+        scale: f32,
+        accumulate: bool,
+    },
+    /// Every term, group by group (`Problem::terms` of them).
+    Terms(&'a mut [f32]),
+}
+
+/// Runs `problem` on `isa`; returns the sum of the (weighted) terms, or
+/// `None` if the ISA is unavailable or the problem is inconsistent (never
+/// after the loss layer's checks).
+pub(crate) fn execute(isa: Isa, problem: Problem<'_>, output: Output<'_>) -> Option<f64> {
+    let Problem {
+        logits, n, c, s, ..
+    } = problem;
+    let len = n.checked_mul(c)?.checked_mul(s)?;
+    let kept = c.checked_sub(problem.first_class)?;
+    let ok = kept >= 1
+        && c <= MAX_CLASSES
+        && logits.len() == len
+        && problem.weight.is_none_or(|w| w.len() == kept)
+        && match problem.target {
+            Target::Probabilities(t) => t.len() == len,
+            Target::Index(_) => true,
+        }
+        && match &output {
+            Output::Value => true,
+            Output::Grad { buf, .. } => buf.len() == len,
+            Output::Terms(out) => out.len() == problem.terms(),
+        };
+    if !ok {
+        return None;
+    }
+    crate::dispatch::dispatch(isa, Job { problem, output })
+}
+
+struct Job<'a> {
+    problem: Problem<'a>,
+    output: Output<'a>,
+}
+
+impl LanesFn for Job<'_> {
+    type Output = f64;
+    #[inline(always)]
+    fn call<L: Lanes>(self, l: L) -> f64 {
+        run(l, &self.problem, self.output)
+    }
+}
+
+#[inline(always)]
+fn run<L: Lanes>(l: L, p: &Problem<'_>, output: Output<'_>) -> f64 {
+    let (mut grad, scale, accumulate, mut terms_out) = match output {
+        Output::Value => (None, 0.0, false, None),
+        Output::Grad {
+            buf,
+            scale,
+            accumulate,
+        } => (Some(buf), scale, accumulate, None),
+        Output::Terms(out) => (None, 0.0, false, Some(out)),
+    };
+    // p is kept in the gradient between the passes when it is overwritten
+    // anyway and recomputing it would cost exps.
+    let keep_p = !accumulate && p.activation == Activation::Softmax;
+    let images_per_group = if p.batch { p.n } else { 1 };
+    let first = p.first_class;
+    let mut sums = [Sums::default(); MAX_CLASSES];
+    let mut coefficients = [(0.0f32, 0.0f32); MAX_CLASSES];
+    let mut weights = [0.0f64; MAX_CLASSES];
+    let mut total = 0.0f64;
+    let mut term_index = 0usize;
+    for group in 0..p.groups() {
+        let images = group * images_per_group..(group + 1) * images_per_group;
+        let sums = &mut sums[..p.c];
+        sums.fill(Sums::default());
+        for image in images.clone() {
+            let scratch = if keep_p { grad.as_deref_mut() } else { None };
+            pass_sums(l, p, image, sums, scratch);
+        }
+        let mut write_term = |v: f64| {
+            if let Some(out) = terms_out.as_deref_mut()
+                && let Some(slot) = out.get_mut(term_index)
+            {
+                #[allow(clippy::cast_possible_truncation)]
+                let v32 = v as f32;
+                *slot = v32;
+            }
+            term_index += 1;
+        };
+        let kept = &sums[first..];
+        let mut derivatives = [ratio::Term::default(); MAX_CLASSES];
+        let derivatives = &mut derivatives[..kept.len()];
+        if p.ratio == Ratio::Generalized {
+            let w = &mut weights[..kept.len()];
+            generalized_weights(kept, w);
+            let v = generalized(kept, w, derivatives, p.smooth_nr, p.smooth_dr);
+            total += v;
+            write_term(v);
+        } else {
+            for (k, (d, s)) in derivatives.iter_mut().zip(kept).enumerate() {
+                let t = term(p.ratio, *s, p.smooth_nr, p.smooth_dr);
+                let w = p
+                    .weight
+                    .and_then(|w| w.get(k))
+                    .map_or(1.0, |&w| f64::from(w));
+                let v = if w == 1.0 { t.value } else { w * t.value };
+                total += v;
+                write_term(v);
+                *d = ratio::Term {
+                    value: v,
+                    d_intersection: w * t.d_intersection,
+                    d_pred: w * t.d_pred,
+                };
+            }
+        }
+        let Some(buf) = grad.as_deref_mut() else {
+            continue;
+        };
+        let scale = f64::from(scale);
+        for (k, coefficient) in coefficients[..p.c].iter_mut().enumerate() {
+            *coefficient = match k.checked_sub(first).and_then(|k| derivatives.get(k)) {
+                #[allow(clippy::cast_possible_truncation)]
+                Some(d) => ((scale * d.d_intersection) as f32, (scale * d.d_pred) as f32),
+                None => (0.0, 0.0),
+            };
+        }
+        for image in images {
+            pass_gradient(l, p, image, &coefficients[..p.c], buf, accumulate, keep_p);
+        }
+    }
+    total
+}
+
+/// The per-tile facts every class of a tile shares.
+#[derive(Clone, Copy)]
+struct Tile<L: Lanes> {
+    /// The class of each lane as f32 (index targets), `−1` for an ignored
+    /// label or a padding lane; `0` for every valid lane with probability
+    /// targets.
+    labels: L::Chunk,
+    /// Softmax: the maximum logit and `1/Σ e^−(m − x)` of each lane.
+    max: L::Chunk,
+    inv_sum: L::Chunk,
+    /// Valid pixels of the tile (64 except in an image's last tile).
+    len: usize,
+    /// `s0`, the tile's first pixel in the image.
+    pixel: usize,
+}
+
+#[inline(always)]
+fn reg<L: Lanes>(l: L, chunk: &L::Chunk, r: usize) -> F32s<L> {
+    match chunk.as_ref().get(r) {
+        Some(&v) => F32s::from_raw(l, v),
+        None => l.splat(0.0),
+    }
+}
+
+#[inline(always)]
+fn set_reg<L: Lanes>(chunk: &mut L::Chunk, r: usize, v: F32s<L>) {
+    if let Some(slot) = chunk.as_mut().get_mut(r) {
+        *slot = v.raw();
+    }
+}
+
+/// The `len ≤ 64` values `src[base..base + len]` as a chunk, zeros after.
+#[inline(always)]
+fn load_chunk<L: Lanes>(l: L, src: &[f32], base: usize, len: usize) -> L::Chunk {
+    let mut chunk = l.zero_chunk();
+    if len == VIRTUAL_LANES
+        && let Some(s) = src.get(base..base + VIRTUAL_LANES)
+    {
+        for (r, slot) in chunk.as_mut().iter_mut().enumerate() {
+            if let Some(part) = s.get(r * L::WIDTH..(r + 1) * L::WIDTH) {
+                // SAFETY: `part` holds WIDTH readable f32.
+                *slot = unsafe { l.load(part.as_ptr()) }.raw();
+            }
+        }
+        return chunk;
+    }
+    let mut staged = [0.0f32; VIRTUAL_LANES];
+    if let (Some(dst), Some(s)) = (staged.get_mut(..len), src.get(base..base + len)) {
+        dst.copy_from_slice(s);
+    }
+    for (r, slot) in chunk.as_mut().iter_mut().enumerate() {
+        if let Some(part) = staged.get(r * L::WIDTH..(r + 1) * L::WIDTH) {
+            // SAFETY: `part` holds WIDTH readable f32.
+            *slot = unsafe { l.load(part.as_ptr()) }.raw();
+        }
+    }
+    chunk
+}
+
+/// Writes (or adds) the first `len ≤ 64` lanes of `chunk` to
+/// `dst[base..base + len]`.
+#[inline(always)]
+fn store_chunk<L: Lanes>(
+    l: L,
+    dst: &mut [f32],
+    base: usize,
+    len: usize,
+    chunk: &L::Chunk,
+    accumulate: bool,
+) {
+    let mut staged = [0.0f32; VIRTUAL_LANES];
+    let full = len == VIRTUAL_LANES;
+    let Some(d) = dst.get_mut(base..base + len) else {
+        return;
+    };
+    for (r, &v) in chunk.as_ref().iter().enumerate() {
+        let v = F32s::from_raw(l, v);
+        let target = if full {
+            d.get_mut(r * L::WIDTH..(r + 1) * L::WIDTH)
+        } else {
+            staged.get_mut(r * L::WIDTH..(r + 1) * L::WIDTH)
+        };
+        if let Some(part) = target {
+            let ptr = part.as_mut_ptr();
+            // SAFETY: `part` holds WIDTH readable and writable f32.
+            unsafe {
+                let v = if accumulate && full {
+                    l.load(ptr) + v
+                } else {
+                    v
+                };
+                l.store(ptr, v);
+            }
+        }
+    }
+    if !full {
+        for (d, &v) in d.iter_mut().zip(staged.iter()) {
+            *d = if accumulate { *d + v } else { v };
+        }
+    }
+}
+
+/// The labels (or validity) and, for softmax, the maximum and inverse sum
+/// of one tile.
+#[inline(always)]
+fn tile<L: Lanes>(l: L, p: &Problem<'_>, image: usize, pixel: usize) -> Tile<L> {
+    let len = (p.s - pixel).min(VIRTUAL_LANES);
+    let sample = image * p.s + pixel;
+    let mut labels = [-1.0f32; VIRTUAL_LANES];
+    for (i, label) in labels.iter_mut().enumerate().take(len) {
+        *label = match p.target {
+            #[allow(clippy::cast_precision_loss)] // classes <= 2^24
+            Target::Index(class) => class(sample + i).map_or(-1.0, |c| c as f32),
+            Target::Probabilities(_) => 0.0,
+        };
+    }
+    let mut t = Tile {
+        labels: load_chunk(l, &labels, 0, VIRTUAL_LANES),
+        max: l.zero_chunk(),
+        inv_sum: l.zero_chunk(),
+        len,
+        pixel,
+    };
+    if p.activation == Activation::Softmax {
+        for r in 0..L::REGS {
+            set_reg(&mut t.max, r, l.splat(f32::NEG_INFINITY));
+        }
+        for c in 0..p.c {
+            let x = load_chunk(l, p.logits, plane(p, image, c) + pixel, len);
+            for r in 0..L::REGS {
+                let (x, m) = (reg(l, &x, r), reg(l, &t.max, r));
+                set_reg(&mut t.max, r, x.gt(m).select(x, m));
+            }
+        }
+        let mut sum = l.zero_chunk();
+        for c in 0..p.c {
+            let x = load_chunk(l, p.logits, plane(p, image, c) + pixel, len);
+            for r in 0..L::REGS {
+                let e = softmax_numerator(reg(l, &x, r), reg(l, &t.max, r));
+                let total = reg(l, &sum, r) + e;
+                set_reg(&mut sum, r, total);
+            }
+        }
+        for r in 0..L::REGS {
+            let m = reg(l, &t.max, r);
+            let inv = m
+                .eq(f32::NEG_INFINITY)
+                .select(f32::NAN, 1.0 / reg(l, &sum, r));
+            set_reg(&mut t.inv_sum, r, inv);
+        }
+    }
+    t
+}
+
+/// Where class `c` of `image` starts in the logits.
+#[inline(always)]
+fn plane(p: &Problem<'_>, image: usize, c: usize) -> usize {
+    (image * p.c + c) * p.s
+}
+
+/// `e^−(m − x)`, with `m − x` taken as 0 where `x == m` (so `+∞` logits
+/// tie instead of making NaN).
+#[inline(always)]
+fn softmax_numerator<L: Lanes>(x: F32s<L>, m: F32s<L>) -> F32s<L> {
+    let gap = x.eq(m).select(0.0, m - x);
+    exp_nonpos(-gap)
+}
+
+/// `p` of class `c` in register `r` of a tile, from its logits `x`.
+#[inline(always)]
+fn activate<L: Lanes>(l: L, p: &Problem<'_>, t: &Tile<L>, x: F32s<L>, r: usize) -> F32s<L> {
+    match p.activation {
+        Activation::None => x,
+        Activation::Sigmoid => sigmoid(x),
+        Activation::Softmax => softmax_numerator(x, reg(l, &t.max, r)) * reg(l, &t.inv_sum, r),
+    }
+}
+
+/// The target `g` of class `c` in register `r` (0 in masked lanes) and the
+/// mask of lanes that count. With one channel (`C = 1`) index labels are
+/// the foreground mask: label 1 is `g = 1`, label 0 is `g = 0`.
+#[inline(always)]
+fn target<L: Lanes>(
+    l: L,
+    p: &Problem<'_>,
+    t: &Tile<L>,
+    g_chunk: Option<&L::Chunk>,
+    c: usize,
+    r: usize,
+) -> (F32s<L>, M32s<L>) {
+    let label = reg(l, &t.labels, r);
+    let valid = label.ge(0.0);
+    let g = match g_chunk {
+        Some(g) => valid.select(reg(l, g, r), 0.0),
+        // One channel: the labels are the binary mask (0 or 1), as in MONAI.
+        None if p.c == 1 => label.eq(1.0).select(1.0, 0.0),
+        #[allow(clippy::cast_precision_loss)] // classes <= 2^24
+        None => label.eq(c as f32).select(1.0, 0.0),
+    };
+    (g, valid)
+}
+
+/// The probability target of class `c` in a tile, if targets are
+/// probabilities.
+#[inline(always)]
+fn target_chunk<L: Lanes>(
+    l: L,
+    p: &Problem<'_>,
+    image: usize,
+    c: usize,
+    t: &Tile<L>,
+) -> Option<L::Chunk> {
+    match p.target {
+        Target::Probabilities(g) => Some(load_chunk(l, g, plane(p, image, c) + t.pixel, t.len)),
+        Target::Index(_) => None,
+    }
+}
+
+/// Pass 1 over one image: adds its tiles' sums to `sums` (one per class);
+/// stores `p` in `scratch` if given.
+#[inline(always)]
+fn pass_sums<L: Lanes>(
+    l: L,
+    p: &Problem<'_>,
+    image: usize,
+    sums: &mut [Sums],
+    mut scratch: Option<&mut [f32]>,
+) {
+    let mut pixel = 0;
+    while pixel < p.s {
+        let t = tile(l, p, image, pixel);
+        for (c, sum) in sums.iter_mut().enumerate() {
+            let base = plane(p, image, c) + pixel;
+            let x = load_chunk(l, p.logits, base, t.len);
+            let mut prob = l.zero_chunk();
+            for r in 0..L::REGS {
+                set_reg(&mut prob, r, activate(l, p, &t, reg(l, &x, r), r));
+            }
+            if let Some(scratch) = scratch.as_deref_mut() {
+                store_chunk(l, scratch, base, t.len, &prob, false);
+            }
+            if c < p.first_class {
+                continue;
+            }
+            let g_chunk = target_chunk(l, p, image, c, &t);
+            let (mut inter, mut pred, mut ground) =
+                (l.zero_chunk(), l.zero_chunk(), l.zero_chunk());
+            for r in 0..L::REGS {
+                let (g, valid) = target(l, p, &t, g_chunk.as_ref(), c, r);
+                let pm = valid.select(reg(l, &prob, r), 0.0);
+                set_reg(&mut inter, r, pm * g);
+                set_reg(&mut pred, r, if p.squared_pred { pm * pm } else { pm });
+                set_reg(&mut ground, r, if p.squared_pred { g * g } else { g });
+            }
+            sum.intersection += f64::from(fold(l, inter));
+            sum.pred += f64::from(fold(l, pred));
+            sum.ground += f64::from(fold(l, ground));
+        }
+        pixel += VIRTUAL_LANES;
+    }
+}
+
+/// Pass 2 over one image: the gradient from the per-class coefficients
+/// `(α_c, β_c)`: `v = α_c·g + β_c·∂P/∂p`, through the activation.
+#[inline(always)]
+fn pass_gradient<L: Lanes>(
+    l: L,
+    p: &Problem<'_>,
+    image: usize,
+    coefficients: &[(f32, f32)],
+    buf: &mut [f32],
+    accumulate: bool,
+    p_stored: bool,
+) {
+    let mut pixel = 0;
+    while pixel < p.s {
+        let t = if p.activation == Activation::Softmax && p_stored {
+            // p is in `buf`: only the labels are needed.
+            let mut t = tile(
+                l,
+                &Problem {
+                    activation: Activation::None,
+                    ..*p
+                },
+                image,
+                pixel,
+            );
+            t.max = l.zero_chunk();
+            t
+        } else {
+            tile(l, p, image, pixel)
+        };
+        let prob_of = |buf: &[f32], c: usize| -> L::Chunk {
+            let base = plane(p, image, c) + pixel;
+            if p_stored {
+                load_chunk(l, buf, base, t.len)
+            } else {
+                let x = load_chunk(l, p.logits, base, t.len);
+                let mut prob = l.zero_chunk();
+                for r in 0..L::REGS {
+                    set_reg(&mut prob, r, activate(l, p, &t, reg(l, &x, r), r));
+                }
+                prob
+            }
+        };
+        let derivative = |prob: &L::Chunk, c: usize| -> L::Chunk {
+            let mut v = l.zero_chunk();
+            let Some(&(alpha, beta)) = coefficients.get(c) else {
+                return v;
+            };
+            if c < p.first_class {
+                return v;
+            }
+            let g_chunk = target_chunk(l, p, image, c, &t);
+            for r in 0..L::REGS {
+                let (g, valid) = target(l, p, &t, g_chunk.as_ref(), c, r);
+                let pr = reg(l, prob, r);
+                let dp = if p.squared_pred {
+                    2.0 * pr
+                } else {
+                    l.splat(1.0)
+                };
+                set_reg(&mut v, r, valid.select(alpha * g + beta * dp, 0.0));
+            }
+            v
+        };
+        match p.activation {
+            Activation::Softmax => {
+                let mut dot = l.zero_chunk();
+                for c in p.first_class..p.c {
+                    let prob = prob_of(buf, c);
+                    let v = derivative(&prob, c);
+                    for r in 0..L::REGS {
+                        let pv = reg(l, &prob, r) * reg(l, &v, r);
+                        let total = reg(l, &dot, r) + pv;
+                        set_reg(&mut dot, r, total);
+                    }
+                }
+                for c in 0..p.c {
+                    let prob = prob_of(buf, c);
+                    let v = derivative(&prob, c);
+                    let mut g = l.zero_chunk();
+                    for r in 0..L::REGS {
+                        let d = reg(l, &prob, r) * (reg(l, &v, r) - reg(l, &dot, r));
+                        set_reg(&mut g, r, d);
+                    }
+                    store_chunk(l, buf, plane(p, image, c) + pixel, t.len, &g, accumulate);
+                }
+            }
+            Activation::Sigmoid | Activation::None => {
+                for c in 0..p.c {
+                    let base = plane(p, image, c) + pixel;
+                    let x = load_chunk(l, p.logits, base, t.len);
+                    let mut prob = l.zero_chunk();
+                    for r in 0..L::REGS {
+                        set_reg(&mut prob, r, activate(l, p, &t, reg(l, &x, r), r));
+                    }
+                    let v = derivative(&prob, c);
+                    let mut g = l.zero_chunk();
+                    for r in 0..L::REGS {
+                        let v = reg(l, &v, r);
+                        let d = if p.activation == Activation::Sigmoid {
+                            let x = reg(l, &x, r);
+                            v * reg(l, &prob, r) * sigmoid(-x)
+                        } else {
+                            v
+                        };
+                        set_reg(&mut g, r, d);
+                    }
+                    store_chunk(l, buf, base, t.len, &g, accumulate);
+                }
+            }
+        }
+        pixel += VIRTUAL_LANES;
+    }
+}
