@@ -452,6 +452,8 @@ fn pass_sums<L: Lanes>(
     sums: &mut [Sums],
     mut scratch: Option<&mut [f32]>,
 ) {
+    // The generalized weights need `Σ g` apart from `Σ g²`.
+    let mass_differs = p.squared_pred && p.ratio == Ratio::Generalized;
     let mut pixel = 0;
     while pixel < p.s {
         let t = tile(l, p, image, pixel);
@@ -469,18 +471,25 @@ fn pass_sums<L: Lanes>(
                 continue;
             }
             let g_chunk = target_chunk(l, p, image, c, &t);
-            let (mut inter, mut pred, mut ground) =
-                (l.zero_chunk(), l.zero_chunk(), l.zero_chunk());
+            let (mut inter, mut pred) = (l.zero_chunk(), l.zero_chunk());
+            let (mut ground, mut mass) = (l.zero_chunk(), l.zero_chunk());
             for r in 0..L::REGS {
                 let (g, valid) = target(l, p, &t, g_chunk.as_ref(), c, r);
                 let pm = valid.select(reg(l, &prob, r), 0.0);
                 set_reg(&mut inter, r, pm * g);
                 set_reg(&mut pred, r, if p.squared_pred { pm * pm } else { pm });
                 set_reg(&mut ground, r, if p.squared_pred { g * g } else { g });
+                set_reg(&mut mass, r, g);
             }
             sum.intersection += f64::from(fold(l, inter));
             sum.pred += f64::from(fold(l, pred));
-            sum.ground += f64::from(fold(l, ground));
+            let ground = f64::from(fold(l, ground));
+            sum.ground += ground;
+            sum.mass += if mass_differs {
+                f64::from(fold(l, mass))
+            } else {
+                ground
+            };
         }
         pixel += VIRTUAL_LANES;
     }

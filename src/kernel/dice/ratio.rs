@@ -29,6 +29,8 @@ pub(crate) struct Sums {
     pub(crate) pred: f64,
     /// `Σ g` (`Σ g²` with `squared_pred`).
     pub(crate) ground: f64,
+    /// `Σ g` also with `squared_pred` (the generalized weights' mass).
+    pub(crate) mass: f64,
 }
 
 /// A term and its partial derivatives with respect to `I` and `P`
@@ -47,6 +49,7 @@ pub(crate) fn term(ratio: Ratio, s: Sums, smooth_nr: f64, smooth_dr: f64) -> Ter
         intersection: i,
         pred: p,
         ground: g,
+        ..
     } = s;
     // term = 1 − num/den: d term = −(d num·den − num·d den)/den².
     let (num, dnum_di, den, dden_di, dden_dp) = match ratio {
@@ -74,13 +77,14 @@ pub(crate) fn term(ratio: Ratio, s: Sums, smooth_nr: f64, smooth_dr: f64) -> Ter
     }
 }
 
-/// MONAI's generalized-Dice weights `w_c = 1/G_c²` of one group, written
+/// MONAI's generalized-Dice weights `w_c = 1/(Σ g)²` of one group (never
+/// squared), written
 /// into `weights`; an infinite weight (`G_c = 0`) becomes the largest
 /// finite one of the group (0 if there is none).
 pub(crate) fn generalized_weights(sums: &[Sums], weights: &mut [f64]) {
     let mut largest = 0.0f64;
     for (w, s) in weights.iter_mut().zip(sums) {
-        *w = 1.0 / (s.ground * s.ground);
+        *w = 1.0 / (s.mass * s.mass);
         if w.is_finite() && *w > largest {
             largest = *w;
         }

@@ -1,0 +1,632 @@
+//! The Dice family (`Dice`, Jaccard, `Tversky`, `GeneralizedDice`) on every
+//! ISA against the f64 reference (`tests/reference/dice.rs`, itself
+//! checked by finite differences and MONAI's own cases in
+//! `tests/dice_reference.rs`), bit-identical across ISAs, and every error
+//! path.
+//!
+//! Bounds: the reduced value (and each term) within `2⁻²¹·(1 + |v|)`; each
+//! gradient element within `2⁻¹⁸·max_j |g_j|` of the reference's gradient
+//! (measured over the 1920 cases of `matches_reference_on_every_isa`: 0.15
+//! and 0.40 of these bounds; `--nocapture` prints them). The sums are f32
+//! per 64-pixel tile (the canonical tree) and f64 across tiles, so a
+//! term's relative error is a few u = 2⁻²⁴ times its conditioning; the
+//! gradient bound is relative to the largest element because the softmax
+//! chain `p_c·(v_c − Σ p_k v_k)` cancels.
+
+mod common;
+
+#[allow(dead_code)]
+#[path = "reference/dice.rs"]
+mod reference;
+
+use common::{SplitMix64, isas, same_bits};
+use reference::{Activation as RefActivation, Options, Ratio as RefRatio, Target as RefTarget};
+use simdloss::{
+    Activation, ClassAxisLoss, ClassShape, Dice, GeneralizedDice, Grad, Isa, LossError,
+    Probabilities, Reduction, Tversky,
+};
+
+/// A value no buffer holds by chance.
+const SENTINEL: f32 = -7.25e-31;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Kind {
+    Soft,
+    Index,
+    IndexIgnored,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Loss<'a> {
+    Dice(Dice<'a>),
+    Tversky(Tversky<'a>),
+    Generalized(GeneralizedDice<'a>),
+}
+
+/// Runs `$body` with `$loss` bound to the concrete loss.
+macro_rules! with_loss {
+    ($loss_value:expr, |$loss:ident| $body:expr) => {
+        match $loss_value {
+            Loss::Dice($loss) => $body,
+            Loss::Tversky($loss) => $body,
+            Loss::Generalized($loss) => $body,
+        }
+    };
+}
+
+struct Case {
+    n: usize,
+    c: usize,
+    s: usize,
+    x: Vec<f32>,
+    probs: Vec<f32>,
+    labels: Vec<i64>,
+    kind: Kind,
+}
+
+impl Case {
+    fn new(
+        rng: &mut SplitMix64,
+        (n, c, s): (usize, usize, usize),
+        kind: Kind,
+        act: Activation,
+    ) -> Self {
+        let len = n * c * s;
+        let x: Vec<f32> = (0..len)
+            .map(|_| match act {
+                Activation::None => rng.unit(),
+                _ => 2.0 * rng.normalish(),
+            })
+            .collect();
+        let probs: Vec<f32> = (0..len).map(|_| rng.unit()).collect();
+        let classes = if c == 1 { 2 } else { c as u64 };
+        let labels: Vec<i64> = (0..n * s)
+            .map(|j| {
+                // Class 1 empty in image 0 when there are several classes.
+                let mut l = rng.below(classes) as i64;
+                if c > 2 && j < s && l == 1 {
+                    l = 0;
+                }
+                if kind == Kind::IndexIgnored && rng.below(4) == 0 {
+                    l = 255;
+                }
+                l
+            })
+            .collect();
+        Self {
+            n,
+            c,
+            s,
+            x,
+            probs,
+            labels,
+            kind,
+        }
+    }
+
+    fn shape(&self) -> ClassShape {
+        ClassShape::new(self.n, self.c, self.s).expect("valid shape")
+    }
+
+    fn reference(&self, opts: &Options) -> reference::Output {
+        let x: Vec<f64> = self.x.iter().map(|&v| f64::from(v)).collect();
+        let probs: Vec<f64> = self.probs.iter().map(|&v| f64::from(v)).collect();
+        let target = match self.kind {
+            Kind::Soft => RefTarget::Probabilities(&probs),
+            Kind::Index | Kind::IndexIgnored => RefTarget::Index {
+                labels: &self.labels,
+                ignore_index: Some(255),
+            },
+        };
+        reference::dice(&x, self.n, self.c, self.s, target, opts)
+    }
+}
+
+/// Value (`Mean`, `Sum`), gradient (overwrite) and terms of one loss.
+struct Outputs {
+    mean: f32,
+    sum: f32,
+    grad: Vec<f32>,
+    terms: Vec<f32>,
+}
+
+fn run(loss: Loss<'_>, case: &Case, isa: Isa) -> Outputs {
+    let shape = case.shape();
+    let mut grad = vec![SENTINEL; case.x.len()];
+    let (mean, sum, terms) = with_loss!(loss, |l| {
+        let l = l.with_isa(isa).expect("available");
+        let mut terms = vec![SENTINEL; 0];
+        let go = |target_is_soft: bool, terms: &mut Vec<f32>, grad: &mut Vec<f32>| {
+            macro_rules! verbs {
+                ($t:expr) => {{
+                    let mean = l
+                        .value_and_grad(&case.x, shape, $t, Reduction::Mean, Grad::overwrite(grad))
+                        .expect("valid call");
+                    let sum = l
+                        .value(&case.x, shape, $t, Reduction::Sum)
+                        .expect("valid call");
+                    let mut out = vec![SENTINEL; per_element_len(loss, case)];
+                    l.per_element(&case.x, shape, $t, &mut out)
+                        .expect("valid call");
+                    *terms = out;
+                    (mean, sum)
+                }};
+            }
+            if target_is_soft {
+                verbs!(Probabilities(&case.probs))
+            } else {
+                verbs!(&case.labels[..])
+            }
+        };
+        let (mean, sum) = go(case.kind == Kind::Soft, &mut terms, &mut grad);
+        (mean, sum, terms)
+    });
+    Outputs {
+        mean,
+        sum,
+        grad,
+        terms,
+    }
+}
+
+fn per_element_len(loss: Loss<'_>, case: &Case) -> usize {
+    let (batch, background, generalized) = match loss {
+        Loss::Dice(l) => (l.batch(), l.include_background(), false),
+        Loss::Tversky(l) => (l.batch(), l.include_background(), false),
+        Loss::Generalized(l) => (l.batch(), l.include_background(), true),
+    };
+    let groups = if batch { 1 } else { case.n };
+    groups
+        * if generalized {
+            1
+        } else {
+            case.c - usize::from(!background)
+        }
+}
+
+fn ref_activation(a: Activation) -> RefActivation {
+    match a {
+        Activation::Sigmoid => RefActivation::Sigmoid,
+        Activation::Softmax => RefActivation::Softmax,
+        Activation::None => RefActivation::None,
+    }
+}
+
+/// The worst error / bound ratios seen, for the report.
+#[derive(Default)]
+struct Worst {
+    value: f64,
+    grad: f64,
+}
+
+fn check(loss: Loss<'_>, opts: &Options, case: &Case, worst: &mut Worst, what: &str) {
+    let want = case.reference(opts);
+    let want_sum = case
+        .reference(&Options {
+            mean: false,
+            ..opts.clone()
+        })
+        .value;
+    let scalar = run(loss, case, Isa::Scalar);
+    let value_bound = |v: f64| 2f64.powi(-21) * (1.0 + v.abs());
+    for (got, want, name) in [
+        (scalar.mean, want.value, "mean"),
+        (scalar.sum, want_sum, "sum"),
+    ] {
+        let err = (f64::from(got) - want).abs();
+        let ratio = err / value_bound(want);
+        worst.value = worst.value.max(ratio);
+        assert!(ratio <= 1.0, "{what}: {name} {got} vs {want} (err {err:e})");
+    }
+    for (t, (got, want)) in scalar.terms.iter().zip(&want.terms).enumerate() {
+        let err = (f64::from(*got) - want).abs();
+        assert!(
+            err <= value_bound(*want),
+            "{what}: term {t}: {got} vs {want}"
+        );
+    }
+    let gmax = want.grad.iter().fold(0.0f64, |m, g| m.max(g.abs()));
+    let grad_bound = 2f64.powi(-18) * gmax + f64::from(f32::MIN_POSITIVE);
+    for (i, (got, want)) in scalar.grad.iter().zip(&want.grad).enumerate() {
+        let err = (f64::from(*got) - want).abs();
+        let ratio = err / grad_bound;
+        worst.grad = worst.grad.max(ratio);
+        assert!(
+            ratio <= 1.0,
+            "{what}: grad[{i}] {got} vs {want} (max {gmax:e})"
+        );
+    }
+    for isa in isas() {
+        let got = run(loss, case, isa);
+        assert!(same_bits(got.mean, scalar.mean), "{what}: mean on {isa}");
+        assert!(same_bits(got.sum, scalar.sum), "{what}: sum on {isa}");
+        for (i, (a, b)) in got.grad.iter().zip(&scalar.grad).enumerate() {
+            assert!(same_bits(*a, *b), "{what}: grad[{i}] on {isa}: {a} vs {b}");
+        }
+        for (i, (a, b)) in got.terms.iter().zip(&scalar.terms).enumerate() {
+            assert!(same_bits(*a, *b), "{what}: term {i} on {isa}");
+        }
+    }
+}
+
+const SHAPES: [(usize, usize, usize); 8] = [
+    (1, 1, 5),
+    (2, 1, 70),
+    (1, 3, 64),
+    (2, 4, 130),
+    (3, 2, 1),
+    (1, 8, 300),
+    (2, 5, 65),
+    (4, 3, 129),
+];
+
+/// Every ratio, activation, option and target kind on every shape.
+#[test]
+fn matches_reference_on_every_isa() {
+    let mut rng = SplitMix64::new(0xD1CE);
+    let mut worst = Worst::default();
+    let mut cases = 0usize;
+    for shape in SHAPES {
+        let c = shape.1;
+        for act in [Activation::None, Activation::Sigmoid, Activation::Softmax] {
+            if c == 1 && act == Activation::Softmax {
+                continue;
+            }
+            for kind in [Kind::Soft, Kind::Index, Kind::IndexIgnored] {
+                let case = Case::new(&mut rng, shape, kind, act);
+                for ratio in 0..4 {
+                    for flags in 0..8u32 {
+                        let (squared, background, batch) =
+                            (flags & 1 != 0, flags & 2 == 0, flags & 4 != 0);
+                        if c == 1 && !background {
+                            continue;
+                        }
+                        let kept = c - usize::from(!background);
+                        let weight: Vec<f32> = (0..kept).map(|k| 0.5 + k as f32 * 0.25).collect();
+                        let use_weight = ratio != 3 && flags % 3 == 0;
+                        let (loss, ref_ratio) = match ratio {
+                            0 | 1 => {
+                                let mut d = Dice::new(act)
+                                    .with_jaccard(ratio == 1)
+                                    .with_squared_pred(squared)
+                                    .with_include_background(background)
+                                    .with_batch(batch)
+                                    .with_ignore_index(255);
+                                if use_weight {
+                                    d = d.with_weight(&weight);
+                                }
+                                let r = if ratio == 1 {
+                                    RefRatio::Jaccard
+                                } else {
+                                    RefRatio::Dice
+                                };
+                                (Loss::Dice(d), r)
+                            }
+                            2 => {
+                                let mut t = Tversky::new(act, 0.3, 0.7)
+                                    .expect("valid")
+                                    .with_squared_pred(squared)
+                                    .with_include_background(background)
+                                    .with_batch(batch)
+                                    .with_ignore_index(255);
+                                if use_weight {
+                                    t = t.with_weight(&weight);
+                                }
+                                (
+                                    Loss::Tversky(t),
+                                    RefRatio::Tversky {
+                                        alpha: f64::from(0.3f32),
+                                        beta: f64::from(0.7f32),
+                                    },
+                                )
+                            }
+                            _ => (
+                                Loss::Generalized(
+                                    GeneralizedDice::new(act)
+                                        .with_squared_pred(squared)
+                                        .with_include_background(background)
+                                        .with_batch(batch)
+                                        .with_ignore_index(255),
+                                ),
+                                RefRatio::Generalized,
+                            ),
+                        };
+                        let opts = Options {
+                            activation: ref_activation(act),
+                            ratio: ref_ratio,
+                            squared_pred: squared,
+                            include_background: background,
+                            batch,
+                            smooth_nr: f64::from(1e-5f32),
+                            smooth_dr: f64::from(1e-5f32),
+                            weight: use_weight
+                                .then(|| weight.iter().map(|&w| f64::from(w)).collect()),
+                            mean: true,
+                        };
+                        let what = format!(
+                            "{shape:?} {act:?} {kind:?} {ref_ratio:?} squared={squared} background={background} batch={batch} weight={use_weight}"
+                        );
+                        check(loss, &opts, &case, &mut worst, &what);
+                        cases += 1;
+                    }
+                }
+            }
+        }
+    }
+    println!(
+        "{cases} cases: worst value error {:.3} of its bound, gradient {:.3}",
+        worst.value, worst.grad
+    );
+}
+
+/// Accumulating adds exactly the overwritten gradient (the softmax path
+/// recomputes what overwriting kept in the buffer: the same bits).
+#[test]
+fn accumulate_adds_the_overwritten_gradient() {
+    let mut rng = SplitMix64::new(7);
+    for shape in [(2, 4, 130), (1, 1, 70), (3, 3, 5)] {
+        for act in [Activation::None, Activation::Sigmoid, Activation::Softmax] {
+            if shape.1 == 1 && act == Activation::Softmax {
+                continue;
+            }
+            let case = Case::new(&mut rng, shape, Kind::IndexIgnored, act);
+            let sh = case.shape();
+            for isa in isas() {
+                let dice = Dice::new(act)
+                    .with_ignore_index(255)
+                    .with_isa(isa)
+                    .expect("available");
+                let mut over = vec![0.0f32; case.x.len()];
+                dice.value_and_grad(
+                    &case.x,
+                    sh,
+                    &case.labels[..],
+                    Reduction::Mean,
+                    Grad::overwrite(&mut over).scaled(0.5),
+                )
+                .expect("valid");
+                let prior: Vec<f32> = (0..case.x.len()).map(|_| rng.normalish()).collect();
+                let mut acc = prior.clone();
+                dice.value_and_grad(
+                    &case.x,
+                    sh,
+                    &case.labels[..],
+                    Reduction::Mean,
+                    Grad::accumulate(&mut acc).scaled(0.5),
+                )
+                .expect("valid");
+                for i in 0..acc.len() {
+                    assert!(
+                        same_bits(acc[i], prior[i] + over[i]),
+                        "{shape:?} {act:?} {isa}: [{i}] {} vs {} + {}",
+                        acc[i],
+                        prior[i],
+                        over[i]
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A NaN logit makes its term NaN (and the value), no panic.
+#[test]
+fn nan_logit_gives_nan() {
+    let mut rng = SplitMix64::new(9);
+    let mut case = Case::new(&mut rng, (1, 3, 10), Kind::Index, Activation::Softmax);
+    case.x[4] = f32::NAN;
+    for isa in isas() {
+        let d = Dice::new(Activation::Softmax)
+            .with_isa(isa)
+            .expect("available");
+        let v = d
+            .value(&case.x, case.shape(), &case.labels[..], Reduction::Mean)
+            .expect("valid");
+        assert!(v.is_nan(), "{isa}");
+    }
+}
+
+fn terms_len(loss: Loss<'_>, shape: ClassShape) -> usize {
+    let (batch, background, generalized) = match loss {
+        Loss::Dice(l) => (l.batch(), l.include_background(), false),
+        Loss::Tversky(l) => (l.batch(), l.include_background(), false),
+        Loss::Generalized(l) => (l.batch(), l.include_background(), true),
+    };
+    let groups = if batch { 1 } else { shape.batch() };
+    let kept = shape.classes().saturating_sub(usize::from(!background));
+    groups * if generalized { 1 } else { kept }
+}
+
+fn assert_refused(loss: Loss<'_>, x: &[f32], shape: ClassShape, labels: &[i64], want: &LossError) {
+    for isa in isas() {
+        let mut g = vec![SENTINEL; x.len()];
+        let mut out = vec![SENTINEL; terms_len(loss, shape)];
+        with_loss!(loss, |l| {
+            let l = l.with_isa(isa).expect("available");
+            assert_eq!(
+                l.value(x, shape, labels, Reduction::Mean).as_ref(),
+                Err(want),
+                "{isa}"
+            );
+            assert_eq!(
+                l.value_and_grad(x, shape, labels, Reduction::Sum, Grad::overwrite(&mut g))
+                    .as_ref(),
+                Err(want),
+                "{isa}"
+            );
+            assert_eq!(
+                l.per_element(x, shape, labels, &mut out).as_ref(),
+                Err(want),
+                "{isa}"
+            );
+        });
+        assert!(
+            g.iter().all(|v| v.to_bits() == SENTINEL.to_bits()),
+            "{isa}: grad written"
+        );
+        assert!(
+            out.iter().all(|v| v.to_bits() == SENTINEL.to_bits()),
+            "{isa}: out written"
+        );
+    }
+}
+
+/// Every error names its argument and writes nothing.
+#[test]
+fn errors_name_the_argument_and_write_nothing() {
+    let shape = ClassShape::new(2, 3, 5).expect("valid");
+    let x = vec![0.25f32; shape.len()];
+    let labels: Vec<i64> = (0..10).map(|j| j % 3).collect();
+    let act = Activation::Softmax;
+    // Weights: one per kept class, none negative.
+    let w2 = [1.0f32, 2.0];
+    let w3 = [1.0f32, 2.0, 3.0];
+    let wneg = [1.0f32, -2.0, 3.0];
+    let len_err = |argument, expected, actual| LossError::LengthMismatch {
+        argument,
+        expected,
+        actual,
+    };
+    assert_refused(
+        Loss::Dice(Dice::new(act).with_weight(&w2)),
+        &x,
+        shape,
+        &labels,
+        &len_err("weight", 3, 2),
+    );
+    assert_refused(
+        Loss::Dice(
+            Dice::new(act)
+                .with_weight(&w3)
+                .with_include_background(false),
+        ),
+        &x,
+        shape,
+        &labels,
+        &len_err("weight", 2, 3),
+    );
+    assert_refused(
+        Loss::Tversky(
+            Tversky::new(act, 0.5, 0.5)
+                .expect("valid")
+                .with_weight(&wneg),
+        ),
+        &x,
+        shape,
+        &labels,
+        &LossError::OutOfRange {
+            argument: "weight",
+            index: 1,
+            value: -2.0,
+            requirement: ">= 0",
+        },
+    );
+    // Lengths.
+    assert_refused(
+        Loss::Dice(Dice::new(act)),
+        &x[1..],
+        shape,
+        &labels,
+        &len_err("input", 30, 29),
+    );
+    assert_refused(
+        Loss::Dice(Dice::new(act)),
+        &x,
+        shape,
+        &labels[1..],
+        &len_err("target", 10, 9),
+    );
+    // Labels: outside 0..C and not ignored.
+    let mut bad = labels.clone();
+    bad[7] = 3;
+    assert_refused(
+        Loss::Generalized(GeneralizedDice::new(act)),
+        &x,
+        shape,
+        &bad,
+        &LossError::InvalidLabel {
+            argument: "target",
+            index: 7,
+            label: 3,
+            classes: 3,
+        },
+    );
+    // One channel: labels 0/1 are the mask, 2 is not; no softmax, background kept.
+    let one = ClassShape::new(2, 1, 5).expect("valid");
+    let x1 = vec![0.5f32; 10];
+    let mut mask: Vec<i64> = (0..10).map(|j| j % 2).collect();
+    for isa in isas() {
+        let d = Dice::new(Activation::Sigmoid)
+            .with_isa(isa)
+            .expect("available");
+        assert!(d.value(&x1, one, &mask[..], Reduction::Mean).is_ok());
+    }
+    mask[3] = 2;
+    assert_refused(
+        Loss::Dice(Dice::new(Activation::Sigmoid)),
+        &x1,
+        one,
+        &mask,
+        &LossError::InvalidLabel {
+            argument: "target",
+            index: 3,
+            label: 2,
+            classes: 2,
+        },
+    );
+    mask[3] = 1;
+    assert_refused(
+        Loss::Dice(Dice::new(Activation::Softmax)),
+        &x1,
+        one,
+        &mask,
+        &LossError::InvalidShape {
+            argument: "c",
+            value: 1,
+            requirement: ">= 2 with Activation::Softmax",
+        },
+    );
+    assert_refused(
+        Loss::Dice(Dice::new(Activation::Sigmoid).with_include_background(false)),
+        &x1,
+        one,
+        &mask,
+        &LossError::InvalidShape {
+            argument: "c",
+            value: 1,
+            requirement: ">= 2 without the background class",
+        },
+    );
+    // Too many classes for the stack.
+    let wide = ClassShape::new(1, 129, 1).expect("valid");
+    let xw = vec![0.0f32; 129];
+    assert_refused(
+        Loss::Dice(Dice::new(Activation::Softmax)),
+        &xw,
+        wide,
+        &[0],
+        &LossError::InvalidShape {
+            argument: "c",
+            value: 129,
+            requirement: "<= DICE_MAX_CLASSES (128) for the Dice family",
+        },
+    );
+    // Parameters.
+    for (r, arg) in [
+        (
+            Dice::new(act).with_smooth(-1.0, 0.0).map(|_| ()),
+            "smooth_nr",
+        ),
+        (
+            Dice::new(act).with_smooth(0.0, f32::NAN).map(|_| ()),
+            "smooth_dr",
+        ),
+        (Tversky::new(act, -0.1, 0.5).map(|_| ()), "alpha"),
+        (Tversky::new(act, 0.5, f32::INFINITY).map(|_| ()), "beta"),
+    ] {
+        match r {
+            Err(LossError::InvalidParameter { argument, .. }) => assert_eq!(argument, arg),
+            other => panic!("{arg}: {other:?}"),
+        }
+    }
+}
