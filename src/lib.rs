@@ -59,7 +59,7 @@ pub use error::LossError;
 pub use loss::ClassAxisLoss;
 pub use loss::binary::{BinaryCrossEntropy, BinaryCrossEntropyWithLogits, SigmoidFocal};
 pub use loss::class_axis::{ClassShape, ClassTarget, Label, Probabilities};
-pub use loss::dice::{Activation, Dice, GeneralizedDice, Tversky};
+pub use loss::dice::{Activation, Dice, DiceCrossEntropy, GeneralizedDice, Tversky};
 pub use loss::regression::{Huber, L1, Mse, SmoothL1};
 pub use loss::softmax::{SoftmaxCrossEntropy, SoftmaxFocal};
 pub use loss::{Grad, PointwiseLoss, Reduction};

@@ -22,8 +22,8 @@ mod reference;
 use common::{SplitMix64, isas, same_bits};
 use reference::{Activation as RefActivation, Options, Ratio as RefRatio, Target as RefTarget};
 use simdloss::{
-    Activation, ClassAxisLoss, ClassShape, Dice, GeneralizedDice, Grad, Isa, LossError,
-    Probabilities, Reduction, Tversky,
+    Activation, ClassAxisLoss, ClassShape, Dice, DiceCrossEntropy, GeneralizedDice, Grad, Isa,
+    LossError, Probabilities, Reduction, Tversky,
 };
 
 /// A value no buffer holds by chance.
@@ -623,6 +623,210 @@ fn errors_name_the_argument_and_write_nothing() {
         ),
         (Tversky::new(act, -0.1, 0.5).map(|_| ()), "alpha"),
         (Tversky::new(act, 0.5, f32::INFINITY).map(|_| ()), "beta"),
+    ] {
+        match r {
+            Err(LossError::InvalidParameter { argument, .. }) => assert_eq!(argument, arg),
+            other => panic!("{arg}: {other:?}"),
+        }
+    }
+}
+
+/// Dice + CE against `reference::dice_ce` on every ISA, bit-identical
+/// across ISAs: every target kind, smoothing, weights, background, batch,
+/// both reductions, and λs.
+#[test]
+fn dice_cross_entropy_matches_reference() {
+    let mut rng = SplitMix64::new(0xDCE);
+    let mut worst = Worst::default();
+    let mut cases = 0usize;
+    for shape in [(1, 3, 64), (2, 4, 130), (3, 2, 1), (1, 8, 300), (2, 5, 65)] {
+        let c = shape.1;
+        for kind in [Kind::Soft, Kind::Index, Kind::IndexIgnored] {
+            let case = Case::new(&mut rng, shape, kind, Activation::Softmax);
+            let sh = case.shape();
+            let x64: Vec<f64> = case.x.iter().map(|&v| f64::from(v)).collect();
+            let p64: Vec<f64> = case.probs.iter().map(|&v| f64::from(v)).collect();
+            let weight: Vec<f32> = (0..c).map(|k| 0.5 + k as f32 * 0.375).collect();
+            for flags in 0..16u32 {
+                let (background, batch, smoothing, weighted) = (
+                    flags & 1 == 0,
+                    flags & 2 != 0,
+                    flags & 4 != 0,
+                    flags & 8 != 0,
+                );
+                let eps = if smoothing { 0.1f32 } else { 0.0 };
+                let (ld, lc) = if flags % 3 == 0 {
+                    (1.0f32, 1.0f32)
+                } else {
+                    (0.75, 1.5)
+                };
+                let mut loss = DiceCrossEntropy::new()
+                    .with_include_background(background)
+                    .with_batch(batch)
+                    .with_ignore_index(255)
+                    .with_label_smoothing(eps)
+                    .expect("valid")
+                    .with_lambdas(ld, lc)
+                    .expect("valid");
+                if weighted {
+                    loss = loss.with_weight(&weight);
+                }
+                let dce = reference::DiceCe {
+                    lambda_dice: f64::from(ld),
+                    lambda_ce: f64::from(lc),
+                    label_smoothing: f64::from(eps),
+                    weight: weighted.then(|| weight.iter().map(|&w| f64::from(w)).collect()),
+                };
+                let what = format!("{shape:?} {kind:?} flags={flags:04b}");
+                let mut scalar: Option<(f32, f32, Vec<f32>)> = None;
+                for isa in std::iter::once(Isa::Scalar).chain(isas()) {
+                    let l = loss.with_isa(isa).expect("available");
+                    let mut grad = vec![SENTINEL; case.x.len()];
+                    let (mean, sum) = if kind == Kind::Soft {
+                        let t = Probabilities(&case.probs);
+                        (
+                            l.value_and_grad(
+                                &case.x,
+                                sh,
+                                t,
+                                Reduction::Mean,
+                                Grad::overwrite(&mut grad),
+                            ),
+                            l.value(&case.x, sh, t, Reduction::Sum),
+                        )
+                    } else {
+                        let t = &case.labels[..];
+                        (
+                            l.value_and_grad(
+                                &case.x,
+                                sh,
+                                t,
+                                Reduction::Mean,
+                                Grad::overwrite(&mut grad),
+                            ),
+                            l.value(&case.x, sh, t, Reduction::Sum),
+                        )
+                    };
+                    let (mean, sum) = (mean.expect("valid"), sum.expect("valid"));
+                    match &scalar {
+                        None => scalar = Some((mean, sum, grad)),
+                        Some((m0, s0, g0)) => {
+                            assert!(
+                                same_bits(mean, *m0) && same_bits(sum, *s0),
+                                "{what}: value on {isa}"
+                            );
+                            for (i, (a, b)) in grad.iter().zip(g0).enumerate() {
+                                assert!(same_bits(*a, *b), "{what}: grad[{i}] on {isa}");
+                            }
+                        }
+                    }
+                }
+                let (mean, sum, grad) = scalar.expect("scalar ran");
+                let target = if kind == Kind::Soft {
+                    RefTarget::Probabilities(&p64)
+                } else {
+                    RefTarget::Index {
+                        labels: &case.labels,
+                        ignore_index: Some(255),
+                    }
+                };
+                let opts = Options {
+                    activation: RefActivation::Softmax,
+                    include_background: background,
+                    batch,
+                    smooth_nr: f64::from(1e-5f32),
+                    smooth_dr: f64::from(1e-5f32),
+                    ..Options::default()
+                };
+                let want =
+                    reference::dice_ce(&x64, sh.batch(), c, sh.spatial(), target, &opts, &dce);
+                let want_sum = reference::dice_ce(
+                    &x64,
+                    sh.batch(),
+                    c,
+                    sh.spatial(),
+                    target,
+                    &Options {
+                        mean: false,
+                        ..opts.clone()
+                    },
+                    &dce,
+                );
+                let bound = |v: f64| 2f64.powi(-21) * (1.0 + v.abs());
+                for (got, want) in [(mean, want.value), (sum, want_sum.value)] {
+                    let ratio = (f64::from(got) - want).abs() / bound(want);
+                    worst.value = worst.value.max(ratio);
+                    assert!(ratio <= 1.0, "{what}: value {got} vs {want}");
+                }
+                let gmax = want.grad.iter().fold(0.0f64, |m, g| m.max(g.abs()));
+                let gbound = 2f64.powi(-18) * gmax + f64::from(f32::MIN_POSITIVE);
+                for (i, (got, want)) in grad.iter().zip(&want.grad).enumerate() {
+                    let ratio = (f64::from(*got) - want).abs() / gbound;
+                    worst.grad = worst.grad.max(ratio);
+                    assert!(ratio <= 1.0, "{what}: grad[{i}] {got} vs {want}");
+                }
+                cases += 1;
+            }
+        }
+    }
+    println!(
+        "Dice + CE, {cases} cases: worst value error {:.3} of its bound, gradient {:.3}",
+        worst.value, worst.grad
+    );
+}
+
+/// Dice + CE refuses `per_element` and a weight vector that is not one
+/// per class.
+#[test]
+fn dice_cross_entropy_errors() {
+    let shape = ClassShape::new(1, 3, 4).expect("valid");
+    let x = [0.5f32; 12];
+    let labels = [0i64, 1, 2, 1];
+    let mut out = [SENTINEL; 0];
+    assert_eq!(
+        DiceCrossEntropy::new().per_element(&x, shape, &labels[..], &mut out),
+        Err(LossError::UnsupportedTarget {
+            argument: "out",
+            requirement: "a reduced call (DiceCrossEntropy has no per-element form)",
+        })
+    );
+    let w2 = [1.0f32, 2.0];
+    let mut g = [SENTINEL; 12];
+    assert_eq!(
+        DiceCrossEntropy::new()
+            .with_weight(&w2)
+            .with_include_background(false)
+            .value_and_grad(
+                &x,
+                shape,
+                &labels[..],
+                Reduction::Mean,
+                Grad::overwrite(&mut g)
+            ),
+        Err(LossError::LengthMismatch {
+            argument: "weight",
+            expected: 3,
+            actual: 2
+        })
+    );
+    assert!(g.iter().all(|v| v.to_bits() == SENTINEL.to_bits()));
+    for (r, arg) in [
+        (
+            DiceCrossEntropy::new().with_lambdas(-1.0, 1.0).map(|_| ()),
+            "lambda_dice",
+        ),
+        (
+            DiceCrossEntropy::new()
+                .with_lambdas(1.0, f32::NAN)
+                .map(|_| ()),
+            "lambda_ce",
+        ),
+        (
+            DiceCrossEntropy::new()
+                .with_label_smoothing(1.5)
+                .map(|_| ()),
+            "label_smoothing",
+        ),
     ] {
         match r {
             Err(LossError::InvalidParameter { argument, .. }) => assert_eq!(argument, arg),

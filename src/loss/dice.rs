@@ -38,7 +38,7 @@ use super::class_loss::{Call, Verb, sealed};
 use super::{ClassAxisLoss, Reduction};
 use crate::dispatch::Isa;
 use crate::error::LossError;
-use crate::kernel::dice::{self, Output, Problem, Ratio};
+use crate::kernel::dice::{self, CrossEntropy, Output, Problem, Ratio};
 use crate::kernel::softmax::Target;
 
 pub use super::class_axis::DEFAULT_IGNORE_INDEX;
@@ -303,6 +303,197 @@ impl GeneralizedDice<'_> {
     dice_options!('static);
 }
 
+/// MONAI's `DiceCELoss`: `λ_dice·Dice(softmax) + λ_ce·CE` on the same
+/// logits, one softmax per pixel serving both (two passes: the sums and
+/// the CE value, then the combined gradient). The CE is PyTorch's
+/// `cross_entropy` with the class weights, label smoothing and
+/// `ignore_index` (its `Mean` divides by `Σ w_y` over the counted pixels,
+/// or by `N·S` for probability targets; 0 when every pixel is ignored); the
+/// Dice part is [`Dice`] with softmax, the same options, and the weights of
+/// the kept classes (`weight[1..]` without the background, as MONAI). One
+/// reduction applies to both halves. `per_element` is not defined (MONAI
+/// refuses `reduction = "none"` too): it returns
+/// [`LossError::UnsupportedTarget`] naming `out`.
+///
+/// ```
+/// use simdloss::{ClassAxisLoss, ClassShape, DiceCrossEntropy, Grad, Reduction};
+///
+/// let shape = ClassShape::new(1, 3, 4)?;
+/// let logits = [2.0f32, 0.0, -1.0, 1.0, 0.0, 1.0, 3.0, 1.0, -1.0, 0.5, 0.0, 1.0];
+/// let labels = [0u8, 1, 255, 2];
+/// let loss = DiceCrossEntropy::new().with_ignore_index(255).with_include_background(false);
+/// let mut grad = [0.0f32; 12];
+/// let v = loss.value_and_grad(&logits, shape, &labels, Reduction::Mean, Grad::overwrite(&mut grad))?;
+/// assert!(v > 0.0);
+/// # Ok::<(), simdloss::LossError>(())
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct DiceCrossEntropy<'a> {
+    options: Options<'a>,
+    jaccard: bool,
+    lambda_dice: f32,
+    lambda_ce: f32,
+    label_smoothing: f32,
+    isa: Option<Isa>,
+}
+
+impl Default for DiceCrossEntropy<'_> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<'a> DiceCrossEntropy<'a> {
+    /// MONAI's defaults: `λ_dice = λ_ce = 1`, Dice, background included,
+    /// `s_nr = s_dr = 1e-5`, no weights, no smoothing, `ignore_index = −100`.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            options: Options::new(Activation::Softmax),
+            jaccard: false,
+            lambda_dice: 1.0,
+            lambda_ce: 1.0,
+            label_smoothing: 0.0,
+            isa: None,
+        }
+    }
+
+    /// The weights of the two halves.
+    ///
+    /// # Errors
+    /// [`LossError::InvalidParameter`] naming `lambda_dice` or `lambda_ce`
+    /// unless it is finite and ≥ 0.
+    pub fn with_lambdas(mut self, lambda_dice: f32, lambda_ce: f32) -> Result<Self, LossError> {
+        check_nonnegative("lambda_dice", lambda_dice)?;
+        check_nonnegative("lambda_ce", lambda_ce)?;
+        self.lambda_dice = lambda_dice;
+        self.lambda_ce = lambda_ce;
+        Ok(self)
+    }
+
+    /// Label smoothing ε of the cross-entropy.
+    ///
+    /// # Errors
+    /// [`LossError::InvalidParameter`] naming `label_smoothing` unless
+    /// `0 ≤ ε ≤ 1`.
+    pub fn with_label_smoothing(mut self, label_smoothing: f32) -> Result<Self, LossError> {
+        if !(0.0..=1.0).contains(&label_smoothing) {
+            return Err(LossError::InvalidParameter {
+                argument: "label_smoothing",
+                value: label_smoothing,
+                requirement: "in [0, 1]",
+            });
+        }
+        self.label_smoothing = label_smoothing;
+        Ok(self)
+    }
+
+    /// The Jaccard form of the Dice half.
+    #[must_use]
+    pub const fn with_jaccard(mut self, jaccard: bool) -> Self {
+        self.jaccard = jaccard;
+        self
+    }
+
+    /// Class weights, `C` of them (every call checks the length and that
+    /// none is negative): the CE's weights, and those of the kept classes
+    /// for the Dice half.
+    #[must_use]
+    pub const fn with_weight(mut self, weight: &'a [f32]) -> Self {
+        self.options.weight = Some(weight);
+        self
+    }
+
+    /// The class weights, if any.
+    #[must_use]
+    pub const fn weight(&self) -> Option<&'a [f32]> {
+        self.options.weight
+    }
+
+    /// `(λ_dice, λ_ce)`.
+    #[must_use]
+    pub const fn lambdas(&self) -> (f32, f32) {
+        (self.lambda_dice, self.lambda_ce)
+    }
+
+    /// The label smoothing ε.
+    #[must_use]
+    pub const fn label_smoothing(&self) -> f32 {
+        self.label_smoothing
+    }
+
+    /// Whether the Dice half is the Jaccard form.
+    #[must_use]
+    pub const fn jaccard(&self) -> bool {
+        self.jaccard
+    }
+
+    dice_options!('a);
+}
+
+impl sealed::Sealed for DiceCrossEntropy<'_> {
+    sealed_isa!();
+
+    fn per_element_len(&self, _shape: ClassShape) -> usize {
+        0
+    }
+
+    fn run(&self, isa: Isa, call: Call<'_>) -> Result<f32, LossError> {
+        if matches!(call.verb, Verb::PerElement(_)) {
+            return Err(LossError::UnsupportedTarget {
+                argument: "out",
+                requirement: "a reduced call (DiceCrossEntropy has no per-element form)",
+            });
+        }
+        let shape = call.shape;
+        let weight = self.options.weight;
+        // The weights have C entries here; the Dice half takes the kept ones.
+        let mut dice_options = self.options;
+        dice_options.weight = None;
+        dice_options.check(shape)?;
+        if let Some(w) = weight {
+            shape.check_len("weight", shape.classes(), w.len())?;
+            if let Some(index) = w.iter().position(|&v| v < 0.0) {
+                return Err(LossError::OutOfRange {
+                    argument: "weight",
+                    index,
+                    value: w.get(index).copied().unwrap_or(0.0),
+                    requirement: ">= 0",
+                });
+            }
+        }
+        let ratio = if self.jaccard {
+            Ratio::Jaccard
+        } else {
+            Ratio::Dice
+        };
+        let ce = WithCrossEntropy {
+            weight,
+            smoothing: self.label_smoothing,
+            lambda_dice: self.lambda_dice,
+            lambda_ce: self.lambda_ce,
+        };
+        let dice_weight = weight.and_then(|w| w.get(self.options.first_class()..));
+        self.options
+            .execute(ratio, isa, call, dice_weight, Some(&ce))
+    }
+}
+
+impl ClassAxisLoss for DiceCrossEntropy<'_> {}
+
+#[allow(clippy::cast_possible_truncation)]
+fn f64_to_f32(v: f64) -> f32 {
+    v as f32
+}
+
+/// The cross-entropy half of a Dice + CE call.
+struct WithCrossEntropy<'a> {
+    weight: Option<&'a [f32]>,
+    smoothing: f32,
+    lambda_dice: f32,
+    lambda_ce: f32,
+}
+
 fn check_nonnegative(argument: &'static str, value: f32) -> Result<(), LossError> {
     if value.is_finite() && value >= 0.0 {
         Ok(())
@@ -359,11 +550,25 @@ impl Options<'_> {
     }
 
     fn run(&self, ratio: Ratio, isa: Isa, call: Call<'_>) -> Result<f32, LossError> {
+        self.check(call.shape)?;
+        self.execute(ratio, isa, call, self.weight, None)
+    }
+
+    /// Runs a checked call: `dice_weight` one per kept class, `with_ce` the
+    /// cross-entropy half of Dice + CE.
+    fn execute(
+        &self,
+        ratio: Ratio,
+        isa: Isa,
+        call: Call<'_>,
+        dice_weight: Option<&[f32]>,
+        with_ce: Option<&WithCrossEntropy<'_>>,
+    ) -> Result<f32, LossError> {
         let shape = call.shape;
-        self.check(shape)?;
         let labels;
         let classes;
-        let target = match call.target {
+        let ce_weight = with_ce.and_then(|ce| ce.weight);
+        let (target, ce_denominator) = match call.target {
             TargetKind::Index(l) => {
                 // One channel: the labels are the 0/1 foreground mask.
                 let check_shape = if shape.classes() == 1 {
@@ -371,16 +576,20 @@ impl Options<'_> {
                 } else {
                     shape
                 };
-                labels = IndexLabels::validate(l, check_shape, self.ignore_index, None)?.0;
+                let (checked, weight_sum, _) =
+                    IndexLabels::validate(l, check_shape, self.ignore_index, ce_weight)?;
+                labels = checked;
                 classes = move |j: usize| labels.class(j);
-                Target::Index(&classes)
+                (Target::Index(&classes), weight_sum)
             }
             TargetKind::Probabilities(t) => {
                 shape.check_len("target", shape.len(), t.len())?;
-                Target::Probabilities(t)
+                #[allow(clippy::cast_precision_loss)]
+                let samples = shape.samples() as f64;
+                (Target::Probabilities(t), samples)
             }
         };
-        let problem = Problem {
+        let mut problem = Problem {
             logits: call.input,
             n: shape.batch(),
             c: shape.classes(),
@@ -393,30 +602,56 @@ impl Options<'_> {
             batch: self.batch,
             smooth_nr: f64::from(self.smooth_nr),
             smooth_dr: f64::from(self.smooth_dr),
-            weight: self.weight,
+            weight: dice_weight,
+            cross_entropy: None,
         };
+        let mean = call.reduction == Reduction::Mean;
         #[allow(clippy::cast_precision_loss)]
-        let inv = match call.reduction {
-            Reduction::Sum => 1.0,
-            Reduction::Mean => 1.0 / problem.terms() as f64,
+        let dice_inv = if mean {
+            1.0 / problem.terms() as f64
+        } else {
+            1.0
         };
+        let ce_inv = match with_ce {
+            Some(_) if mean && ce_denominator == 0.0 => 0.0,
+            Some(_) if mean => 1.0 / ce_denominator,
+            _ => 1.0,
+        };
+        let (lambda_dice, lambda_ce) = with_ce.map_or((1.0, 0.0), |ce| {
+            (f64::from(ce.lambda_dice), f64::from(ce.lambda_ce))
+        });
         let output = match call.verb {
             Verb::Value => Output::Value,
             Verb::Grad(g) => {
                 let (buf, scale, accumulate) = g.into_parts();
-                #[allow(clippy::cast_possible_truncation)]
-                let scale = (f64::from(scale) * inv) as f32;
+                let scale = f64::from(scale);
+                if let Some(ce) = with_ce {
+                    problem.cross_entropy = Some(CrossEntropy {
+                        weight: ce.weight,
+                        smoothing: ce.smoothing,
+                        grad_scale: f64_to_f32(scale * lambda_ce * ce_inv),
+                    });
+                }
                 Output::Grad {
                     buf,
-                    scale,
+                    scale: f64_to_f32(scale * lambda_dice * dice_inv),
                     accumulate,
                 }
             }
             Verb::PerElement(out) => Output::Terms(out),
         };
-        let sum = dice::execute(isa, problem, output).ok_or(LossError::IsaUnavailable { isa })?;
-        #[allow(clippy::cast_possible_truncation)]
-        Ok((sum * inv) as f32)
+        if let (Some(ce), None) = (with_ce, problem.cross_entropy) {
+            problem.cross_entropy = Some(CrossEntropy {
+                weight: ce.weight,
+                smoothing: ce.smoothing,
+                grad_scale: 0.0,
+            });
+        }
+        let totals =
+            dice::execute(isa, problem, output).ok_or(LossError::IsaUnavailable { isa })?;
+        let value =
+            lambda_dice * totals.dice * dice_inv + lambda_ce * totals.cross_entropy * ce_inv;
+        Ok(f64_to_f32(value))
     }
 
     /// How many terms a call over `shape` has.

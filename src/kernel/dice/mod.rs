@@ -28,7 +28,7 @@ use ratio::{Sums, generalized, generalized_weights, term};
 use super::softmax::Target;
 use crate::dispatch::{Isa, LanesFn};
 use crate::simd::accumulate::fold;
-use crate::simd::math::{exp_nonpos, sigmoid};
+use crate::simd::math::{exp_nonpos, log1p, sigmoid};
 use crate::simd::{F32s, Lanes, M32s, VIRTUAL_LANES};
 
 /// The most classes a Dice-family call takes: the per-class sums and
@@ -66,6 +66,38 @@ pub(crate) struct Problem<'a> {
     pub(crate) smooth_dr: f64,
     /// One weight per kept class (`C − first_class`), multiplying its term.
     pub(crate) weight: Option<&'a [f32]>,
+    /// Softmax cross-entropy on the same logits (Dice + CE), if any.
+    pub(crate) cross_entropy: Option<CrossEntropy<'a>>,
+}
+
+/// The cross-entropy half of Dice + CE: PyTorch's `cross_entropy` per
+/// pixel, `Σ_c a_c·(−ln p_c)` with `a = (1−ε)·w_y·onehot(y) + (ε/C)·w`
+/// (index targets) or `a = w ⊙ (t(1−ε) + ε/C)` (probabilities); its
+/// gradient `A·p_c − a_c`, `A = Σ_c a_c`. Softmax activation only.
+#[derive(Clone, Copy)]
+pub(crate) struct CrossEntropy<'a> {
+    /// Class weights, `C` of them.
+    pub(crate) weight: Option<&'a [f32]>,
+    /// Label smoothing ε.
+    pub(crate) smoothing: f32,
+    /// What the CE gradient is multiplied by (`scale·λ_ce/denominator`).
+    pub(crate) grad_scale: f32,
+}
+
+impl CrossEntropy<'_> {
+    #[inline(always)]
+    fn class_weight(&self, c: usize) -> f32 {
+        self.weight
+            .map_or(1.0, |w| w.get(c).copied().unwrap_or(0.0))
+    }
+}
+
+/// What a call returns: the sum of the (weighted) Dice terms and the sum of
+/// the per-pixel cross-entropy values (0 without CE).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Totals {
+    pub(crate) dice: f64,
+    pub(crate) cross_entropy: f64,
 }
 
 impl Problem<'_> {
@@ -100,10 +132,10 @@ pub(crate) enum Output<'a> {
     Terms(&'a mut [f32]),
 }
 
-/// Runs `problem` on `isa`; returns the sum of the (weighted) terms, or
-/// `None` if the ISA is unavailable or the problem is inconsistent (never
-/// after the loss layer's checks).
-pub(crate) fn execute(isa: Isa, problem: Problem<'_>, output: Output<'_>) -> Option<f64> {
+/// Runs `problem` on `isa`; returns the sums of the terms, or `None` if
+/// the ISA is unavailable or the problem is inconsistent (never after the
+/// loss layer's checks).
+pub(crate) fn execute(isa: Isa, problem: Problem<'_>, output: Output<'_>) -> Option<Totals> {
     let Problem {
         logits, n, c, s, ..
     } = problem;
@@ -113,6 +145,9 @@ pub(crate) fn execute(isa: Isa, problem: Problem<'_>, output: Output<'_>) -> Opt
         && c <= MAX_CLASSES
         && logits.len() == len
         && problem.weight.is_none_or(|w| w.len() == kept)
+        && problem.cross_entropy.is_none_or(|ce| {
+            problem.activation == Activation::Softmax && ce.weight.is_none_or(|w| w.len() == c)
+        })
         && match problem.target {
             Target::Probabilities(t) => t.len() == len,
             Target::Index(_) => true,
@@ -134,15 +169,15 @@ struct Job<'a> {
 }
 
 impl LanesFn for Job<'_> {
-    type Output = f64;
+    type Output = Totals;
     #[inline(always)]
-    fn call<L: Lanes>(self, l: L) -> f64 {
+    fn call<L: Lanes>(self, l: L) -> Totals {
         run(l, &self.problem, self.output)
     }
 }
 
 #[inline(always)]
-fn run<L: Lanes>(l: L, p: &Problem<'_>, output: Output<'_>) -> f64 {
+fn run<L: Lanes>(l: L, p: &Problem<'_>, output: Output<'_>) -> Totals {
     let (mut grad, scale, accumulate, mut terms_out) = match output {
         Output::Value => (None, 0.0, false, None),
         Output::Grad {
@@ -161,6 +196,7 @@ fn run<L: Lanes>(l: L, p: &Problem<'_>, output: Output<'_>) -> f64 {
     let mut coefficients = [(0.0f32, 0.0f32); MAX_CLASSES];
     let mut weights = [0.0f64; MAX_CLASSES];
     let mut total = 0.0f64;
+    let mut ce_total = 0.0f64;
     let mut term_index = 0usize;
     for group in 0..p.groups() {
         let images = group * images_per_group..(group + 1) * images_per_group;
@@ -168,7 +204,7 @@ fn run<L: Lanes>(l: L, p: &Problem<'_>, output: Output<'_>) -> f64 {
         sums.fill(Sums::default());
         for image in images.clone() {
             let scratch = if keep_p { grad.as_deref_mut() } else { None };
-            pass_sums(l, p, image, sums, scratch);
+            ce_total += pass_sums(l, p, image, sums, scratch);
         }
         let mut write_term = |v: f64| {
             if let Some(out) = terms_out.as_deref_mut()
@@ -221,7 +257,10 @@ fn run<L: Lanes>(l: L, p: &Problem<'_>, output: Output<'_>) -> f64 {
             pass_gradient(l, p, image, &coefficients[..p.c], buf, accumulate, keep_p);
         }
     }
-    total
+    Totals {
+        dice: total,
+        cross_entropy: ce_total,
+    }
 }
 
 /// The per-tile facts every class of a tile shares.
@@ -231,9 +270,13 @@ struct Tile<L: Lanes> {
     /// label or a padding lane; `0` for every valid lane with probability
     /// targets.
     labels: L::Chunk,
-    /// Softmax: the maximum logit and `1/Σ e^−(m − x)` of each lane.
+    /// Softmax: the maximum logit, `1/Σ e^−(m − x)` and (with CE)
+    /// `ln Σ e^−(m − x)` of each lane.
     max: L::Chunk,
     inv_sum: L::Chunk,
+    ln_sum: L::Chunk,
+    /// With CE and index targets: `(1−ε)·w_y` per lane (0 where masked).
+    target_coef: L::Chunk,
     /// Valid pixels of the tile (64 except in an image's last tile).
     len: usize,
     /// `s0`, the tile's first pixel in the image.
@@ -333,10 +376,25 @@ fn tile<L: Lanes>(l: L, p: &Problem<'_>, image: usize, pixel: usize) -> Tile<L> 
     let len = (p.s - pixel).min(VIRTUAL_LANES);
     let sample = image * p.s + pixel;
     let mut labels = [-1.0f32; VIRTUAL_LANES];
-    for (i, label) in labels.iter_mut().enumerate().take(len) {
+    let mut target_coef = [0.0f32; VIRTUAL_LANES];
+    for (i, (label, coef)) in labels
+        .iter_mut()
+        .zip(&mut target_coef)
+        .enumerate()
+        .take(len)
+    {
         *label = match p.target {
-            #[allow(clippy::cast_precision_loss)] // classes <= 2^24
-            Target::Index(class) => class(sample + i).map_or(-1.0, |c| c as f32),
+            Target::Index(class) => match class(sample + i) {
+                Some(c) => {
+                    if let Some(ce) = p.cross_entropy {
+                        *coef = (1.0 - ce.smoothing) * ce.class_weight(c);
+                    }
+                    #[allow(clippy::cast_precision_loss)] // classes <= 2^24
+                    let c = c as f32;
+                    c
+                }
+                None => -1.0,
+            },
             Target::Probabilities(_) => 0.0,
         };
     }
@@ -344,6 +402,8 @@ fn tile<L: Lanes>(l: L, p: &Problem<'_>, image: usize, pixel: usize) -> Tile<L> 
         labels: load_chunk(l, &labels, 0, VIRTUAL_LANES),
         max: l.zero_chunk(),
         inv_sum: l.zero_chunk(),
+        ln_sum: l.zero_chunk(),
+        target_coef: load_chunk(l, &target_coef, 0, VIRTUAL_LANES),
         len,
         pixel,
     };
@@ -358,24 +418,62 @@ fn tile<L: Lanes>(l: L, p: &Problem<'_>, image: usize, pixel: usize) -> Tile<L> 
                 set_reg(&mut t.max, r, x.gt(m).select(x, m));
             }
         }
-        let mut sum = l.zero_chunk();
+        // σ = Σ_{x ≠ m} e + ties − 1, so Σ = 1 + σ and ln Σ = log1p(σ)
+        // keeps its digits when one class dominates.
+        let (mut rest, mut ties) = (l.zero_chunk(), l.zero_chunk());
         for c in 0..p.c {
             let x = load_chunk(l, p.logits, plane(p, image, c) + pixel, len);
             for r in 0..L::REGS {
-                let e = softmax_numerator(reg(l, &x, r), reg(l, &t.max, r));
-                let total = reg(l, &sum, r) + e;
-                set_reg(&mut sum, r, total);
+                let (x, m) = (reg(l, &x, r), reg(l, &t.max, r));
+                let at_max = x.eq(m);
+                let e = softmax_numerator(x, m);
+                let rest_r = reg(l, &rest, r) + at_max.select(0.0, e);
+                let ties_r = reg(l, &ties, r) + at_max.select(1.0, 0.0);
+                set_reg(&mut rest, r, rest_r);
+                set_reg(&mut ties, r, ties_r);
             }
         }
         for r in 0..L::REGS {
             let m = reg(l, &t.max, r);
-            let inv = m
-                .eq(f32::NEG_INFINITY)
-                .select(f32::NAN, 1.0 / reg(l, &sum, r));
-            set_reg(&mut t.inv_sum, r, inv);
+            let sigma = reg(l, &rest, r) + (reg(l, &ties, r) - 1.0);
+            let no_softmax = m.eq(f32::NEG_INFINITY);
+            set_reg(
+                &mut t.inv_sum,
+                r,
+                no_softmax.select(f32::NAN, 1.0 / (1.0 + sigma)),
+            );
+            if p.cross_entropy.is_some() {
+                set_reg(&mut t.ln_sum, r, no_softmax.select(f32::NAN, log1p(sigma)));
+            }
         }
     }
     t
+}
+
+/// The CE coefficient `a_c` of class `c` in register `r` (0 in masked
+/// lanes): `(1−ε)w_y·[c = y] + (ε/C)w_c`, or `w_c(t_c(1−ε) + ε/C)`.
+#[inline(always)]
+fn ce_coef<L: Lanes>(
+    l: L,
+    p: &Problem<'_>,
+    ce: &CrossEntropy<'_>,
+    t: &Tile<L>,
+    g_chunk: Option<&L::Chunk>,
+    c: usize,
+    r: usize,
+) -> F32s<L> {
+    #[allow(clippy::cast_precision_loss)] // classes <= 2^24
+    let classes = p.c as f32;
+    let w_c = ce.class_weight(c);
+    let smooth = ce.smoothing / classes * w_c;
+    let label = reg(l, &t.labels, r);
+    let valid = label.ge(0.0);
+    let a = match g_chunk {
+        Some(g) => w_c * (reg(l, g, r) * (1.0 - ce.smoothing) + ce.smoothing / classes),
+        #[allow(clippy::cast_precision_loss)] // classes <= 2^24
+        None => label.eq(c as f32).select(reg(l, &t.target_coef, r), 0.0) + smooth,
+    };
+    valid.select(a, 0.0)
 }
 
 /// Where class `c` of `image` starts in the logits.
@@ -443,7 +541,9 @@ fn target_chunk<L: Lanes>(
 }
 
 /// Pass 1 over one image: adds its tiles' sums to `sums` (one per class);
-/// stores `p` in `scratch` if given.
+/// stores `p` in `scratch` if given. Returns the image's cross-entropy sum
+/// (per tile: the 64 lanes folded by the canonical tree, tiles added in
+/// f64), 0 without CE.
 #[inline(always)]
 fn pass_sums<L: Lanes>(
     l: L,
@@ -451,12 +551,14 @@ fn pass_sums<L: Lanes>(
     image: usize,
     sums: &mut [Sums],
     mut scratch: Option<&mut [f32]>,
-) {
+) -> f64 {
+    let mut ce_total = 0.0f64;
     // The generalized weights need `Σ g` apart from `Σ g²`.
     let mass_differs = p.squared_pred && p.ratio == Ratio::Generalized;
     let mut pixel = 0;
     while pixel < p.s {
         let t = tile(l, p, image, pixel);
+        let mut ce_lanes = l.zero_chunk();
         for (c, sum) in sums.iter_mut().enumerate() {
             let base = plane(p, image, c) + pixel;
             let x = load_chunk(l, p.logits, base, t.len);
@@ -467,10 +569,23 @@ fn pass_sums<L: Lanes>(
             if let Some(scratch) = scratch.as_deref_mut() {
                 store_chunk(l, scratch, base, t.len, &prob, false);
             }
+            let g_chunk = target_chunk(l, p, image, c, &t);
+            if let Some(ce) = p.cross_entropy.as_ref() {
+                for r in 0..L::REGS {
+                    // −ln p_c = (m − x_c) + ln Σ; a zero coefficient
+                    // switches the term off even against an infinite one.
+                    let x_r = reg(l, &x, r);
+                    let m = reg(l, &t.max, r);
+                    let nll = x_r.eq(m).select(0.0, m - x_r) + reg(l, &t.ln_sum, r);
+                    let a = ce_coef(l, p, ce, &t, g_chunk.as_ref(), c, r);
+                    let term = a.eq(0.0).select(0.0, a * nll);
+                    let acc = reg(l, &ce_lanes, r) + term;
+                    set_reg(&mut ce_lanes, r, acc);
+                }
+            }
             if c < p.first_class {
                 continue;
             }
-            let g_chunk = target_chunk(l, p, image, c, &t);
             let (mut inter, mut pred) = (l.zero_chunk(), l.zero_chunk());
             let (mut ground, mut mass) = (l.zero_chunk(), l.zero_chunk());
             for r in 0..L::REGS {
@@ -491,8 +606,12 @@ fn pass_sums<L: Lanes>(
                 ground
             };
         }
+        if p.cross_entropy.is_some() {
+            ce_total += f64::from(fold(l, ce_lanes));
+        }
         pixel += VIRTUAL_LANES;
     }
+    ce_total
 }
 
 /// Pass 2 over one image: the gradient from the per-class coefficients
@@ -561,22 +680,39 @@ fn pass_gradient<L: Lanes>(
         };
         match p.activation {
             Activation::Softmax => {
+                // dot = Σ_k p_k v_k; with CE and probabilities also
+                // A = Σ_k a_k (index targets: (1−ε)w_y + (ε/C)Σw).
                 let mut dot = l.zero_chunk();
-                for c in p.first_class..p.c {
+                let mut ce_total = l.zero_chunk();
+                for c in 0..p.c {
                     let prob = prob_of(buf, c);
                     let v = derivative(&prob, c);
+                    let g_chunk = target_chunk(l, p, image, c, &t);
                     for r in 0..L::REGS {
                         let pv = reg(l, &prob, r) * reg(l, &v, r);
                         let total = reg(l, &dot, r) + pv;
                         set_reg(&mut dot, r, total);
+                        if let Some(ce) = p.cross_entropy.as_ref() {
+                            let a = ce_coef(l, p, ce, &t, g_chunk.as_ref(), c, r);
+                            let total = reg(l, &ce_total, r) + a;
+                            set_reg(&mut ce_total, r, total);
+                        }
                     }
                 }
                 for c in 0..p.c {
                     let prob = prob_of(buf, c);
                     let v = derivative(&prob, c);
+                    let g_chunk = target_chunk(l, p, image, c, &t);
                     let mut g = l.zero_chunk();
                     for r in 0..L::REGS {
-                        let d = reg(l, &prob, r) * (reg(l, &v, r) - reg(l, &dot, r));
+                        let pr = reg(l, &prob, r);
+                        let mut d = pr * (reg(l, &v, r) - reg(l, &dot, r));
+                        if let Some(ce) = p.cross_entropy.as_ref() {
+                            let a = ce_coef(l, p, ce, &t, g_chunk.as_ref(), c, r);
+                            let total = reg(l, &ce_total, r);
+                            let ce_grad = total.eq(0.0).select(0.0, total * pr) - a;
+                            d = d + ce_grad * ce.grad_scale;
+                        }
                         set_reg(&mut g, r, d);
                     }
                     store_chunk(l, buf, plane(p, image, c) + pixel, t.len, &g, accumulate);
