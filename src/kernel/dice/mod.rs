@@ -711,7 +711,7 @@ fn pass_gradient<L: Lanes>(
                             let a = ce_coef(l, p, ce, &t, g_chunk.as_ref(), c, r);
                             let total = reg(l, &ce_total, r);
                             let ce_grad = total.eq(0.0).select(0.0, total * pr) - a;
-                            d = d + ce_grad * ce.grad_scale;
+                            d += ce_grad * ce.grad_scale;
                         }
                         set_reg(&mut g, r, d);
                     }
