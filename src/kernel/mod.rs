@@ -3,6 +3,7 @@
 
 pub mod binary;
 pub mod dice;
+pub(crate) mod labels;
 pub mod map;
 pub mod pointwise;
 pub mod regression;

@@ -274,32 +274,62 @@ impl<'a> IndexLabels<'a> {
     ) -> Result<(Self, f64, usize), LossError> {
         shape.check_len("target", shape.samples(), labels.len())?;
         let classes = shape.classes();
+        let this = Self {
+            labels,
+            ignore_index,
+        };
         let mut weight_sum = 0.0f64;
         let mut count = 0usize;
-        for j in 0..labels.len() {
-            let Some(label) = labels.get(j) else { break };
-            if label == i128::from(ignore_index) {
-                continue;
-            }
-            let class = usize::try_from(label).ok().filter(|&c| c < classes).ok_or(
-                LossError::InvalidLabel {
-                    argument: "target",
-                    index: j,
-                    label,
-                    classes,
-                },
-            )?;
-            weight_sum += weight.map_or(1.0, |w| f64::from(w.get(class).copied().unwrap_or(0.0)));
-            count += 1;
+        let mut first_bad: Option<usize> = None;
+        #[allow(clippy::cast_possible_wrap)] // classes <= 2^24
+        let limit = classes as i64;
+        // One match on the label type, then a tight loop (this runs once
+        // per label before every call). A label above i64::MAX is invalid.
+        macro_rules! each {
+            ($v:expr) => {
+                for (j, &x) in $v.iter().enumerate() {
+                    match i64::try_from(x) {
+                        Ok(l) if l == ignore_index => {}
+                        Ok(l) if (0..limit).contains(&l) => {
+                            count += 1;
+                            if let Some(w) = weight {
+                                #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)]
+                                let class = l as usize;
+                                weight_sum += f64::from(w.get(class).copied().unwrap_or(0.0));
+                            }
+                        }
+                        _ => {
+                            first_bad = Some(j);
+                            break;
+                        }
+                    }
+                }
+            };
         }
-        Ok((
-            Self {
-                labels,
-                ignore_index,
-            },
-            weight_sum,
-            count,
-        ))
+        match labels {
+            Labels::U8(v) => each!(v),
+            Labels::U16(v) => each!(v),
+            Labels::U32(v) => each!(v),
+            Labels::U64(v) => each!(v),
+            Labels::I32(v) => each!(v),
+            Labels::I64(v) => each!(v),
+            Labels::Usize(v) => each!(v),
+        }
+        let first_bad = first_bad.map(|j| (j, labels.get(j).unwrap_or(-1)));
+        if let Some((index, label)) = first_bad {
+            return Err(LossError::InvalidLabel {
+                argument: "target",
+                index,
+                label,
+                classes,
+            });
+        }
+        if weight.is_none() {
+            #[allow(clippy::cast_precision_loss)]
+            let n = count as f64;
+            weight_sum = n;
+        }
+        Ok((this, weight_sum, count))
     }
 
     /// The class of sample `j`, or `None` if it is ignored (or past the
@@ -311,5 +341,41 @@ impl<'a> IndexLabels<'a> {
             return None;
         }
         usize::try_from(label).ok()
+    }
+}
+
+impl crate::kernel::labels::ClassLabels for IndexLabels<'_> {
+    fn classes_f32(&self, first: usize, out: &mut [f32]) {
+        let ignore = self.ignore_index;
+        // Validated already: every label is a class (< 2^24, exact in
+        // f32) or the ignore index. A branch-free loop per label type.
+        macro_rules! each {
+            ($v:expr) => {{
+                let src = $v.get(first..).unwrap_or(&[]);
+                for (slot, &x) in out.iter_mut().zip(src) {
+                    let label = i64::try_from(x).unwrap_or(-1);
+                    #[allow(clippy::cast_precision_loss)]
+                    let class = label as f32;
+                    *slot = if label == ignore || label < 0 {
+                        -1.0
+                    } else {
+                        class
+                    };
+                }
+                let done = src.len().min(out.len());
+                if let Some(rest) = out.get_mut(done..) {
+                    rest.fill(-1.0);
+                }
+            }};
+        }
+        match self.labels {
+            Labels::U8(v) => each!(v),
+            Labels::U16(v) => each!(v),
+            Labels::U32(v) => each!(v),
+            Labels::U64(v) => each!(v),
+            Labels::I32(v) => each!(v),
+            Labels::I64(v) => each!(v),
+            Labels::Usize(v) => each!(v),
+        }
     }
 }

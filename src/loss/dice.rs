@@ -38,8 +38,7 @@ use super::class_loss::{Call, Verb, sealed};
 use super::{ClassAxisLoss, Reduction};
 use crate::dispatch::Isa;
 use crate::error::LossError;
-use crate::kernel::dice::{self, CrossEntropy, Output, Problem, Ratio};
-use crate::kernel::softmax::Target;
+use crate::kernel::dice::{self, CrossEntropy, Output, Problem, Ratio, Target};
 
 pub use super::class_axis::DEFAULT_IGNORE_INDEX;
 pub use crate::kernel::dice::Activation;
@@ -566,7 +565,6 @@ impl Options<'_> {
     ) -> Result<f32, LossError> {
         let shape = call.shape;
         let labels;
-        let classes;
         let ce_weight = with_ce.and_then(|ce| ce.weight);
         let (target, ce_denominator) = match call.target {
             TargetKind::Index(l) => {
@@ -579,8 +577,7 @@ impl Options<'_> {
                 let (checked, weight_sum, _) =
                     IndexLabels::validate(l, check_shape, self.ignore_index, ce_weight)?;
                 labels = checked;
-                classes = move |j: usize| labels.class(j);
-                (Target::Index(&classes), weight_sum)
+                (Target::Index(&labels), weight_sum)
             }
             TargetKind::Probabilities(t) => {
                 shape.check_len("target", shape.len(), t.len())?;

@@ -25,7 +25,7 @@ mod ratio;
 pub(crate) use ratio::Ratio;
 use ratio::{Sums, generalized, generalized_weights, term};
 
-use super::softmax::Target;
+use super::labels::ClassLabels;
 use crate::dispatch::{Isa, LanesFn};
 use crate::simd::accumulate::fold;
 use crate::simd::math::{exp_nonpos, log1p, sigmoid};
@@ -45,6 +45,16 @@ pub enum Activation {
     Softmax,
     /// `p = x`: the input already holds probabilities.
     None,
+}
+
+/// The target of a [`Problem`].
+#[derive(Clone, Copy)]
+pub(crate) enum Target<'a> {
+    /// Class indices `[N, S]` (validated: each `< C`, or `< 2` for one
+    /// channel, where they are the foreground mask).
+    Index(&'a dyn ClassLabels),
+    /// Probabilities `[N, C, S]`.
+    Probabilities(&'a [f32]),
 }
 
 /// One call: logits, shape, target and options (validated by the loss
@@ -377,26 +387,27 @@ fn tile<L: Lanes>(l: L, p: &Problem<'_>, image: usize, pixel: usize) -> Tile<L> 
     let sample = image * p.s + pixel;
     let mut labels = [-1.0f32; VIRTUAL_LANES];
     let mut target_coef = [0.0f32; VIRTUAL_LANES];
-    for (i, (label, coef)) in labels
-        .iter_mut()
-        .zip(&mut target_coef)
-        .enumerate()
-        .take(len)
-    {
-        *label = match p.target {
-            Target::Index(class) => match class(sample + i) {
-                Some(c) => {
-                    if let Some(ce) = p.cross_entropy {
-                        *coef = (1.0 - ce.smoothing) * ce.class_weight(c);
+    match p.target {
+        Target::Index(classes) => {
+            if let Some(run) = labels.get_mut(..len) {
+                classes.classes_f32(sample, run);
+            }
+            if let Some(ce) = p.cross_entropy {
+                for (coef, &label) in target_coef.iter_mut().zip(&labels) {
+                    if label >= 0.0 {
+                        // An exact class index below 2^24.
+                        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                        let class = label as usize;
+                        *coef = (1.0 - ce.smoothing) * ce.class_weight(class);
                     }
-                    #[allow(clippy::cast_precision_loss)] // classes <= 2^24
-                    let c = c as f32;
-                    c
                 }
-                None => -1.0,
-            },
-            Target::Probabilities(_) => 0.0,
-        };
+            }
+        }
+        Target::Probabilities(_) => {
+            if let Some(run) = labels.get_mut(..len) {
+                run.fill(0.0);
+            }
+        }
     }
     let mut t = Tile {
         labels: load_chunk(l, &labels, 0, VIRTUAL_LANES),
@@ -614,6 +625,63 @@ fn pass_sums<L: Lanes>(
     ce_total
 }
 
+/// `p` of class `c` in tile `t`: read back from `buf` (`stored`) or
+/// computed from the logits.
+#[inline(always)]
+fn probability<L: Lanes>(
+    l: L,
+    p: &Problem<'_>,
+    t: &Tile<L>,
+    image: usize,
+    c: usize,
+    buf: &[f32],
+    stored: bool,
+) -> L::Chunk {
+    let base = plane(p, image, c) + t.pixel;
+    if stored {
+        return load_chunk(l, buf, base, t.len);
+    }
+    let x = load_chunk(l, p.logits, base, t.len);
+    let mut prob = l.zero_chunk();
+    for r in 0..L::REGS {
+        set_reg(&mut prob, r, activate(l, p, t, reg(l, &x, r), r));
+    }
+    prob
+}
+
+/// `v = ∂loss/∂p` of class `c` in tile `t`: `α_c·g + β_c·∂P/∂p` in the
+/// lanes that count, 0 elsewhere and for a dropped class.
+#[inline(always)]
+fn derivative<L: Lanes>(
+    l: L,
+    p: &Problem<'_>,
+    t: &Tile<L>,
+    image: usize,
+    c: usize,
+    coefficients: &[(f32, f32)],
+    prob: &L::Chunk,
+) -> L::Chunk {
+    let mut v = l.zero_chunk();
+    let Some(&(alpha, beta)) = coefficients.get(c) else {
+        return v;
+    };
+    if c < p.first_class {
+        return v;
+    }
+    let g_chunk = target_chunk(l, p, image, c, t);
+    for r in 0..L::REGS {
+        let (g, valid) = target(l, p, t, g_chunk.as_ref(), c, r);
+        let pr = reg(l, prob, r);
+        let dp = if p.squared_pred {
+            2.0 * pr
+        } else {
+            l.splat(1.0)
+        };
+        set_reg(&mut v, r, valid.select(alpha * g + beta * dp, 0.0));
+    }
+    v
+}
+
 /// Pass 2 over one image: the gradient from the per-class coefficients
 /// `(α_c, β_c)`: `v = α_c·g + β_c·∂P/∂p`, through the activation.
 #[inline(always)]
@@ -644,40 +712,6 @@ fn pass_gradient<L: Lanes>(
         } else {
             tile(l, p, image, pixel)
         };
-        let prob_of = |buf: &[f32], c: usize| -> L::Chunk {
-            let base = plane(p, image, c) + pixel;
-            if p_stored {
-                load_chunk(l, buf, base, t.len)
-            } else {
-                let x = load_chunk(l, p.logits, base, t.len);
-                let mut prob = l.zero_chunk();
-                for r in 0..L::REGS {
-                    set_reg(&mut prob, r, activate(l, p, &t, reg(l, &x, r), r));
-                }
-                prob
-            }
-        };
-        let derivative = |prob: &L::Chunk, c: usize| -> L::Chunk {
-            let mut v = l.zero_chunk();
-            let Some(&(alpha, beta)) = coefficients.get(c) else {
-                return v;
-            };
-            if c < p.first_class {
-                return v;
-            }
-            let g_chunk = target_chunk(l, p, image, c, &t);
-            for r in 0..L::REGS {
-                let (g, valid) = target(l, p, &t, g_chunk.as_ref(), c, r);
-                let pr = reg(l, prob, r);
-                let dp = if p.squared_pred {
-                    2.0 * pr
-                } else {
-                    l.splat(1.0)
-                };
-                set_reg(&mut v, r, valid.select(alpha * g + beta * dp, 0.0));
-            }
-            v
-        };
         match p.activation {
             Activation::Softmax => {
                 // dot = Σ_k p_k v_k; with CE and probabilities also
@@ -685,8 +719,8 @@ fn pass_gradient<L: Lanes>(
                 let mut dot = l.zero_chunk();
                 let mut ce_total = l.zero_chunk();
                 for c in 0..p.c {
-                    let prob = prob_of(buf, c);
-                    let v = derivative(&prob, c);
+                    let prob = probability(l, p, &t, image, c, buf, p_stored);
+                    let v = derivative(l, p, &t, image, c, coefficients, &prob);
                     let g_chunk = target_chunk(l, p, image, c, &t);
                     for r in 0..L::REGS {
                         let pv = reg(l, &prob, r) * reg(l, &v, r);
@@ -700,8 +734,8 @@ fn pass_gradient<L: Lanes>(
                     }
                 }
                 for c in 0..p.c {
-                    let prob = prob_of(buf, c);
-                    let v = derivative(&prob, c);
+                    let prob = probability(l, p, &t, image, c, buf, p_stored);
+                    let v = derivative(l, p, &t, image, c, coefficients, &prob);
                     let g_chunk = target_chunk(l, p, image, c, &t);
                     let mut g = l.zero_chunk();
                     for r in 0..L::REGS {
@@ -726,7 +760,7 @@ fn pass_gradient<L: Lanes>(
                     for r in 0..L::REGS {
                         set_reg(&mut prob, r, activate(l, p, &t, reg(l, &x, r), r));
                     }
-                    let v = derivative(&prob, c);
+                    let v = derivative(l, p, &t, image, c, coefficients, &prob);
                     let mut g = l.zero_chunk();
                     for r in 0..L::REGS {
                         let v = reg(l, &v, r);
