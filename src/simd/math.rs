@@ -318,6 +318,34 @@ pub fn sigmoid<L: Lanes>(x: F32s<L>) -> F32s<L> {
     q - q * delta * inv_u
 }
 
+/// `(σ(x), σ(−x))` from one `e^−|x|`: the same bits as
+/// `(sigmoid(x), sigmoid(-x))` for a third fewer operations (the derivative
+/// `σ(x)·σ(−x)` without the cancellation of `1 − σ(x)`).
+#[inline(always)]
+pub(crate) fn sigmoid_pair<L: Lanes>(x: F32s<L>) -> (F32s<L>, F32s<L>) {
+    let e = exp_nonpos(-x.abs());
+    let u = 1.0 + e;
+    let delta = e - (u - 1.0);
+    (
+        sigmoid_corrected(x.ge(0.0), e, u, delta),
+        sigmoid_corrected((-x).ge(0.0), e, u, delta),
+    )
+}
+
+/// [`sigmoid`]'s last steps: `n/u` with `n = 1` where `nonneg` else `e`,
+/// corrected for the rounding `delta` of `u = 1 + e`.
+#[inline(always)]
+fn sigmoid_corrected<L: Lanes>(
+    nonneg: super::M32s<L>,
+    e: F32s<L>,
+    u: F32s<L>,
+    delta: F32s<L>,
+) -> F32s<L> {
+    let q = nonneg.select(1.0, e) / u;
+    let inv_u = nonneg.select(q, 1.0 - q);
+    q - q * delta * inv_u
+}
+
 /// `ln(1 + e^x)`, computed as `max(x, 0) + log1p(e^−|x|)` (stable for every
 /// `x`). Domain, error and special values: see the [module docs](self).
 #[inline(always)]
@@ -400,6 +428,35 @@ mod tests {
                 "exp({x:e})"
             );
             b += STEP;
+        }
+    }
+}
+
+#[cfg(test)]
+mod sigmoid_pair_tests {
+    use super::{sigmoid, sigmoid_pair};
+    use crate::arch::scalar::Scalar;
+    use crate::simd::Lanes;
+
+    /// `sigmoid_pair` is `(sigmoid(x), sigmoid(−x))` bit for bit.
+    #[test]
+    fn sigmoid_pair_is_two_sigmoids() {
+        let mut bits = 0u32;
+        loop {
+            let x = Scalar.splat(f32::from_bits(bits));
+            let (s, q) = sigmoid_pair(x);
+            for (got, want) in [(s, sigmoid(x)), (q, sigmoid(-x))] {
+                let (got, want) = (got.raw(), want.raw());
+                assert!(
+                    got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
+                    "x = {:e}",
+                    f32::from_bits(bits)
+                );
+            }
+            bits = match bits.checked_add(0x0000_1357) {
+                Some(b) => b,
+                None => break,
+            };
         }
     }
 }

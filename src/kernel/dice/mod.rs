@@ -28,7 +28,7 @@ use ratio::{Sums, generalized, generalized_weights, term};
 use super::labels::ClassLabels;
 use crate::dispatch::{Isa, LanesFn};
 use crate::simd::accumulate::fold;
-use crate::simd::math::{exp_nonpos, log1p, sigmoid};
+use crate::simd::math::{exp_nonpos, log1p, sigmoid, sigmoid_pair};
 use crate::simd::{F32s, Lanes, M32s, VIRTUAL_LANES};
 
 /// The most classes a Dice-family call takes: the per-class sums and
@@ -382,7 +382,13 @@ fn store_chunk<L: Lanes>(
 /// The labels (or validity) and, for softmax, the maximum and inverse sum
 /// of one tile.
 #[inline(always)]
-fn tile<L: Lanes>(l: L, p: &Problem<'_>, image: usize, pixel: usize) -> Tile<L> {
+fn tile<L: Lanes>(
+    l: L,
+    p: &Problem<'_>,
+    image: usize,
+    pixel: usize,
+    mut scratch: Option<&mut [f32]>,
+) -> Tile<L> {
     let len = (p.s - pixel).min(VIRTUAL_LANES);
     let sample = image * p.s + pixel;
     let mut labels = [-1.0f32; VIRTUAL_LANES];
@@ -433,7 +439,9 @@ fn tile<L: Lanes>(l: L, p: &Problem<'_>, image: usize, pixel: usize) -> Tile<L> 
         // keeps its digits when one class dominates.
         let (mut rest, mut ties) = (l.zero_chunk(), l.zero_chunk());
         for c in 0..p.c {
-            let x = load_chunk(l, p.logits, plane(p, image, c) + pixel, len);
+            let base = plane(p, image, c) + pixel;
+            let x = load_chunk(l, p.logits, base, len);
+            let mut e_chunk = l.zero_chunk();
             for r in 0..L::REGS {
                 let (x, m) = (reg(l, &x, r), reg(l, &t.max, r));
                 let at_max = x.eq(m);
@@ -442,6 +450,11 @@ fn tile<L: Lanes>(l: L, p: &Problem<'_>, image: usize, pixel: usize) -> Tile<L> 
                 let ties_r = reg(l, &ties, r) + at_max.select(1.0, 0.0);
                 set_reg(&mut rest, r, rest_r);
                 set_reg(&mut ties, r, ties_r);
+                set_reg(&mut e_chunk, r, e);
+            }
+            // Kept for the class loop, which then needs no second exp.
+            if let Some(scratch) = scratch.as_deref_mut() {
+                store_chunk(l, scratch, base, len, &e_chunk, false);
             }
         }
         for r in 0..L::REGS {
@@ -568,14 +581,25 @@ fn pass_sums<L: Lanes>(
     let mass_differs = p.squared_pred && p.ratio == Ratio::Generalized;
     let mut pixel = 0;
     while pixel < p.s {
-        let t = tile(l, p, image, pixel);
+        // With a scratch buffer, the tile pass leaves e^−(m − x) there.
+        let t = tile(l, p, image, pixel, scratch.as_deref_mut());
         let mut ce_lanes = l.zero_chunk();
         for (c, sum) in sums.iter_mut().enumerate() {
             let base = plane(p, image, c) + pixel;
             let x = load_chunk(l, p.logits, base, t.len);
             let mut prob = l.zero_chunk();
-            for r in 0..L::REGS {
-                set_reg(&mut prob, r, activate(l, p, &t, reg(l, &x, r), r));
+            match scratch.as_deref() {
+                Some(e) if p.activation == Activation::Softmax => {
+                    let e = load_chunk(l, e, base, t.len);
+                    for r in 0..L::REGS {
+                        set_reg(&mut prob, r, reg(l, &e, r) * reg(l, &t.inv_sum, r));
+                    }
+                }
+                _ => {
+                    for r in 0..L::REGS {
+                        set_reg(&mut prob, r, activate(l, p, &t, reg(l, &x, r), r));
+                    }
+                }
             }
             if let Some(scratch) = scratch.as_deref_mut() {
                 store_chunk(l, scratch, base, t.len, &prob, false);
@@ -706,11 +730,12 @@ fn pass_gradient<L: Lanes>(
                 },
                 image,
                 pixel,
+                None,
             );
             t.max = l.zero_chunk();
             t
         } else {
-            tile(l, p, image, pixel)
+            tile(l, p, image, pixel, None)
         };
         match p.activation {
             Activation::Softmax => {
@@ -753,20 +778,25 @@ fn pass_gradient<L: Lanes>(
                 }
             }
             Activation::Sigmoid | Activation::None => {
+                let sigmoid = p.activation == Activation::Sigmoid;
                 for c in 0..p.c {
                     let base = plane(p, image, c) + pixel;
                     let x = load_chunk(l, p.logits, base, t.len);
-                    let mut prob = l.zero_chunk();
-                    for r in 0..L::REGS {
-                        set_reg(&mut prob, r, activate(l, p, &t, reg(l, &x, r), r));
+                    // p, and σ(−x) for the sigmoid's derivative p·σ(−x).
+                    let (mut prob, mut other) = (x, l.zero_chunk());
+                    if sigmoid {
+                        for r in 0..L::REGS {
+                            let (s, q) = sigmoid_pair(reg(l, &x, r));
+                            set_reg(&mut prob, r, s);
+                            set_reg(&mut other, r, q);
+                        }
                     }
                     let v = derivative(l, p, &t, image, c, coefficients, &prob);
                     let mut g = l.zero_chunk();
                     for r in 0..L::REGS {
                         let v = reg(l, &v, r);
-                        let d = if p.activation == Activation::Sigmoid {
-                            let x = reg(l, &x, r);
-                            v * reg(l, &prob, r) * sigmoid(-x)
+                        let d = if sigmoid {
+                            v * reg(l, &prob, r) * reg(l, &other, r)
                         } else {
                             v
                         };
