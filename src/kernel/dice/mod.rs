@@ -293,6 +293,22 @@ struct Tile<L: Lanes> {
     pixel: usize,
 }
 
+impl<L: Lanes> Tile<L> {
+    /// A tile to be filled by [`tile`].
+    #[inline(always)]
+    fn new(l: L) -> Self {
+        Self {
+            labels: l.zero_chunk(),
+            max: l.zero_chunk(),
+            inv_sum: l.zero_chunk(),
+            ln_sum: l.zero_chunk(),
+            target_coef: l.zero_chunk(),
+            len: 0,
+            pixel: 0,
+        }
+    }
+}
+
 #[inline(always)]
 fn reg<L: Lanes>(l: L, chunk: &L::Chunk, r: usize) -> F32s<L> {
     match chunk.as_ref().get(r) {
@@ -388,7 +404,8 @@ fn tile<L: Lanes>(
     image: usize,
     pixel: usize,
     mut scratch: Option<&mut [f32]>,
-) -> Tile<L> {
+    t: &mut Tile<L>,
+) {
     let len = (p.s - pixel).min(VIRTUAL_LANES);
     let sample = image * p.s + pixel;
     let mut labels = [-1.0f32; VIRTUAL_LANES];
@@ -415,15 +432,12 @@ fn tile<L: Lanes>(
             }
         }
     }
-    let mut t = Tile {
-        labels: load_chunk(l, &labels, 0, VIRTUAL_LANES),
-        max: l.zero_chunk(),
-        inv_sum: l.zero_chunk(),
-        ln_sum: l.zero_chunk(),
-        target_coef: load_chunk(l, &target_coef, 0, VIRTUAL_LANES),
-        len,
-        pixel,
-    };
+    t.labels = load_chunk(l, &labels, 0, VIRTUAL_LANES);
+    if p.cross_entropy.is_some() {
+        t.target_coef = load_chunk(l, &target_coef, 0, VIRTUAL_LANES);
+    }
+    t.len = len;
+    t.pixel = pixel;
     if p.activation == Activation::Softmax {
         for r in 0..L::REGS {
             set_reg(&mut t.max, r, l.splat(f32::NEG_INFINITY));
@@ -471,7 +485,6 @@ fn tile<L: Lanes>(
             }
         }
     }
-    t
 }
 
 /// The CE coefficient `a_c` of class `c` in register `r` (0 in masked
@@ -580,9 +593,10 @@ fn pass_sums<L: Lanes>(
     // The generalized weights need `Σ g` apart from `Σ g²`.
     let mass_differs = p.squared_pred && p.ratio == Ratio::Generalized;
     let mut pixel = 0;
+    let mut t = Tile::new(l);
     while pixel < p.s {
         // With a scratch buffer, the tile pass leaves e^−(m − x) there.
-        let t = tile(l, p, image, pixel, scratch.as_deref_mut());
+        tile(l, p, image, pixel, scratch.as_deref_mut(), &mut t);
         let mut ce_lanes = l.zero_chunk();
         for (c, sum) in sums.iter_mut().enumerate() {
             let base = plane(p, image, c) + pixel;
@@ -719,24 +733,18 @@ fn pass_gradient<L: Lanes>(
     p_stored: bool,
 ) {
     let mut pixel = 0;
+    let mut t = Tile::new(l);
     while pixel < p.s {
-        let t = if p.activation == Activation::Softmax && p_stored {
+        if p.activation == Activation::Softmax && p_stored {
             // p is in `buf`: only the labels are needed.
-            let mut t = tile(
-                l,
-                &Problem {
-                    activation: Activation::None,
-                    ..*p
-                },
-                image,
-                pixel,
-                None,
-            );
-            t.max = l.zero_chunk();
-            t
+            let labels_only = Problem {
+                activation: Activation::None,
+                ..*p
+            };
+            tile(l, &labels_only, image, pixel, None, &mut t);
         } else {
-            tile(l, p, image, pixel, None)
-        };
+            tile(l, p, image, pixel, None, &mut t);
+        }
         match p.activation {
             Activation::Softmax => {
                 // dot = Σ_k p_k v_k; with CE and probabilities also
