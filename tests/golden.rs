@@ -467,3 +467,237 @@ fn golden_softmax_focal_gamma_2_weighted() {
 fn golden_softmax_focal_gamma_half() {
     check_softmax(SoftmaxSpec::Focal(0.5, false), 0xf81e_87af_2965_5541);
 }
+
+// ---------------------------------------------------------------------------
+// The Dice family over [N, C, S]
+// ---------------------------------------------------------------------------
+
+use simdloss::{Activation, Dice, DiceCrossEntropy, GeneralizedDice, Tversky};
+
+/// `[N, C, S]` shapes: one channel (binary) with full and partial 64-pixel
+/// tiles, a few classes, a map smaller than a tile, 21 classes (VOC).
+const DICE_SHAPES: [(usize, usize, usize); 6] = [
+    (2, 1, 300),
+    (3, 3, 64),
+    (2, 4, 130),
+    (4, 2, 5),
+    (1, 21, 200),
+    (2, 8, 65),
+];
+
+/// The fixed inputs of one Dice shape, each with 3 leading elements (the
+/// golden calls read `[3..]`): logits on the grid of 2^-20 in [-16, 16)
+/// (finite: an infinite logit can make a term NaN, whose payload is
+/// unspecified); labels (1 in 8 set to 255, the ignore index; 0/1 for one
+/// channel); soft targets `k·2^-24` in [0, 1); probabilities in [0, 1)
+/// for `Activation::None`; class weights on the grid in [0.25, 2.25); a
+/// prior gradient.
+struct DiceInputs {
+    shape: ClassShape,
+    logits: Vec<f32>,
+    labels: Vec<u8>,
+    soft: Vec<f32>,
+    weight: Vec<f32>,
+    prior: Vec<f32>,
+}
+
+fn dice_inputs((n, c, s): (usize, usize, usize)) -> DiceInputs {
+    let shape = ClassShape::new(n, c, s).unwrap();
+    let len = shape.len();
+    let mut rng = SplitMix64::new(0xD1CE_0000 + (n * 1_000_003 + c * 1009 + s) as u64);
+    let logits = (0..len + 3)
+        .map(|_| grid(rng.below(1 << 25) as i64 - (1 << 24) + 1))
+        .collect();
+    let classes = if c == 1 { 2 } else { c as u64 };
+    let labels = (0..shape.samples())
+        .map(|_| {
+            let y = rng.below(classes) as u8;
+            if rng.chance(1, 8) { 255 } else { y }
+        })
+        .collect();
+    let soft = (0..len + 3).map(|_| rng.unit()).collect();
+    let weight = (0..c)
+        .map(|_| 0.25 + grid(rng.below(1 << 21) as i64))
+        .collect();
+    let prior = (0..len + 3)
+        .map(|_| grid(rng.below(1 << 22) as i64 - (1 << 21)))
+        .collect();
+    DiceInputs {
+        shape,
+        logits,
+        labels,
+        soft,
+        weight,
+        prior,
+    }
+}
+
+/// One Dice-family configuration of the golden tests.
+#[derive(Clone, Copy, Debug)]
+enum DiceSpec {
+    /// `Dice` with softmax (sigmoid for one channel), u8 labels, ignore 255.
+    Dice,
+    /// The Jaccard form on sigmoid, soft targets, `squared_pred`, weights.
+    JaccardSigmoidSoft,
+    /// `Tversky(0.3, 0.7)` on probabilities (`Activation::None`), labels,
+    /// background dropped where there are several classes.
+    TverskyNone,
+    /// `GeneralizedDice` with softmax (sigmoid for one channel) over the
+    /// batch, labels.
+    GeneralizedBatch,
+    /// `DiceCrossEntropy` with weights and label smoothing 0.1, labels
+    /// (several classes only).
+    DiceCe,
+}
+
+/// Hashes everything `spec` produces on `isa` over all [`DICE_SHAPES`]:
+/// per reduction the value, the fused value and overwritten gradient, the
+/// value and a gradient accumulated with scale 0.3 onto the prior; then
+/// the terms (`per_element`, where the loss has it).
+fn golden_dice_hash(spec: DiceSpec, isa: Isa) -> u64 {
+    let mut h = Fnv1a::new();
+    for dims in DICE_SHAPES {
+        let inp = dice_inputs(dims);
+        let shape = inp.shape;
+        let c = shape.classes();
+        let softmax = if c == 1 {
+            Activation::Sigmoid
+        } else {
+            Activation::Softmax
+        };
+        let x = &inp.logits[3..];
+        let probs: Vec<f32> = x.iter().map(|v| (v.abs() / 16.0).min(1.0)).collect();
+        let labels = inp.labels.as_slice();
+        let soft = Probabilities(&inp.soft[3..]);
+        let mut hash = |v: &[f32]| {
+            assert!(!v.iter().any(|v| v.is_nan()), "{spec:?} {dims:?}: NaN");
+            h.f32s(v);
+        };
+        macro_rules! run {
+            ($loss:expr, $x:expr, $t:expr, $terms:expr) => {{
+                let loss = $loss.with_isa(isa).unwrap();
+                let (x, t) = ($x, $t);
+                for reduction in [Reduction::Mean, Reduction::Sum] {
+                    hash(&[loss.value(x, shape, t, reduction).unwrap()]);
+                    let mut g = vec![0.0f32; shape.len()];
+                    hash(&[loss
+                        .value_and_grad(x, shape, t, reduction, Grad::overwrite(&mut g))
+                        .unwrap()]);
+                    hash(&g);
+                    let mut acc = inp.prior[3..].to_vec();
+                    hash(&[loss
+                        .value_and_grad(
+                            x,
+                            shape,
+                            t,
+                            reduction,
+                            Grad::accumulate(&mut acc).scaled(0.3),
+                        )
+                        .unwrap()]);
+                    hash(&acc);
+                }
+                if let Some(len) = $terms {
+                    let mut out = vec![0.0f32; len];
+                    loss.per_element(x, shape, t, &mut out).unwrap();
+                    hash(&out);
+                }
+            }};
+        }
+        match spec {
+            DiceSpec::Dice => run!(
+                Dice::new(softmax).with_ignore_index(255),
+                x,
+                labels,
+                Some(shape.batch() * c)
+            ),
+            DiceSpec::JaccardSigmoidSoft => {
+                let kept = &inp.weight[..];
+                run!(
+                    Dice::new(Activation::Sigmoid)
+                        .with_jaccard(true)
+                        .with_squared_pred(true)
+                        .with_weight(kept),
+                    x,
+                    soft,
+                    Some(shape.batch() * c)
+                )
+            }
+            DiceSpec::TverskyNone => run!(
+                Tversky::new(Activation::None, 0.3, 0.7)
+                    .unwrap()
+                    .with_include_background(c == 1)
+                    .with_ignore_index(255),
+                probs.as_slice(),
+                labels,
+                Some(shape.batch() * (c - usize::from(c > 1)))
+            ),
+            DiceSpec::GeneralizedBatch => run!(
+                GeneralizedDice::new(softmax)
+                    .with_batch(true)
+                    .with_ignore_index(255),
+                x,
+                labels,
+                Some(1)
+            ),
+            DiceSpec::DiceCe => {
+                if c > 1 {
+                    run!(
+                        DiceCrossEntropy::new()
+                            .with_weight(&inp.weight)
+                            .with_label_smoothing(0.1)
+                            .unwrap()
+                            .with_ignore_index(255),
+                        x,
+                        labels,
+                        None
+                    )
+                }
+            }
+        }
+    }
+    h.finish()
+}
+
+fn check_dice(spec: DiceSpec, expected: u64) {
+    let hashes: Vec<(Isa, u64)> = isas()
+        .into_iter()
+        .map(|isa| (isa, golden_dice_hash(spec, isa)))
+        .collect();
+    let report: Vec<String> = hashes
+        .iter()
+        .map(|(isa, h)| format!("{isa}: {h:#018x}"))
+        .collect();
+    eprintln!("{spec:?}: {}", report.join(", "));
+    for (isa, got) in hashes {
+        assert_eq!(
+            got, expected,
+            "{spec:?}: golden hash on {isa} is {got:#018x}, pinned {expected:#018x} \
+             (all: {report:?})"
+        );
+    }
+}
+
+#[test]
+fn golden_dice() {
+    check_dice(DiceSpec::Dice, 0x5826_d8f5_9af5_e8c8);
+}
+
+#[test]
+fn golden_dice_jaccard_sigmoid_soft() {
+    check_dice(DiceSpec::JaccardSigmoidSoft, 0x076b_e8e9_f8a6_8d7d);
+}
+
+#[test]
+fn golden_tversky_none() {
+    check_dice(DiceSpec::TverskyNone, 0x7154_1123_54d4_b3ed);
+}
+
+#[test]
+fn golden_generalized_dice_batch() {
+    check_dice(DiceSpec::GeneralizedBatch, 0xba39_f518_c0cb_f512);
+}
+
+#[test]
+fn golden_dice_cross_entropy() {
+    check_dice(DiceSpec::DiceCe, 0xd617_6c38_342e_98ff);
+}
