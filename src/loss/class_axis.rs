@@ -279,41 +279,61 @@ impl<'a> IndexLabels<'a> {
             ignore_index,
         };
         let mut weight_sum = 0.0f64;
-        let mut count = 0usize;
+        let count;
         let mut first_bad: Option<usize> = None;
-        #[allow(clippy::cast_possible_wrap)] // classes <= 2^24
-        let limit = classes as i64;
-        // One match on the label type, then a tight loop (this runs once
-        // per label before every call). A label above i64::MAX is invalid.
+        // One match on the label type, then a tight loop in the label's
+        // own type (this runs once per label before every call): the
+        // ignore index and the class count as `T` (`None`: no `T` equals
+        // the ignore index / every `T` is below the class count).
         macro_rules! each {
-            ($v:expr) => {
-                for (j, &x) in $v.iter().enumerate() {
-                    match i64::try_from(x) {
-                        Ok(l) if l == ignore_index => {}
-                        Ok(l) if (0..limit).contains(&l) => {
-                            count += 1;
-                            if let Some(w) = weight {
-                                #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)]
-                                let class = l as usize;
-                                weight_sum += f64::from(w.get(class).copied().unwrap_or(0.0));
-                            }
-                        }
-                        _ => {
-                            first_bad = Some(j);
-                            break;
+            ($v:expr, $t:ty) => {{
+                let (has_ignore, ignore_t) = match <$t>::try_from(ignore_index) {
+                    Ok(i) => (true, i),
+                    Err(_) => (false, 0),
+                };
+                let (bounded, limit_t) = match <$t>::try_from(classes) {
+                    Ok(l) => (true, l),
+                    Err(_) => (false, 0),
+                };
+                // Branch-free (vectorizable): count the ignored labels and
+                // note whether any label is invalid; find which only then.
+                let judge = |x: $t| {
+                    let ignored = has_ignore & (x == ignore_t);
+                    #[allow(unused_comparisons)] // unsigned labels
+                    let valid = (x >= 0) & (!bounded | (x < limit_t));
+                    (ignored, !ignored & !valid)
+                };
+                let mut ignored = 0usize;
+                let mut any_bad = false;
+                for &x in $v.iter() {
+                    let (ig, bad) = judge(x);
+                    ignored += usize::from(ig);
+                    any_bad |= bad;
+                }
+                if any_bad {
+                    first_bad = $v.iter().position(|&x| judge(x).1);
+                }
+                count = $v.len() - ignored;
+                if let (Some(w), false) = (weight, any_bad) {
+                    for &x in $v.iter() {
+                        if !judge(x).0 {
+                            // 0 <= x < classes <= 2^24.
+                            #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)]
+                            let class = x as usize;
+                            weight_sum += f64::from(w.get(class).copied().unwrap_or(0.0));
                         }
                     }
                 }
-            };
+            }};
         }
         match labels {
-            Labels::U8(v) => each!(v),
-            Labels::U16(v) => each!(v),
-            Labels::U32(v) => each!(v),
-            Labels::U64(v) => each!(v),
-            Labels::I32(v) => each!(v),
-            Labels::I64(v) => each!(v),
-            Labels::Usize(v) => each!(v),
+            Labels::U8(v) => each!(v, u8),
+            Labels::U16(v) => each!(v, u16),
+            Labels::U32(v) => each!(v, u32),
+            Labels::U64(v) => each!(v, u64),
+            Labels::I32(v) => each!(v, i32),
+            Labels::I64(v) => each!(v, i64),
+            Labels::Usize(v) => each!(v, usize),
         }
         let first_bad = first_bad.map(|j| (j, labels.get(j).unwrap_or(-1)));
         if let Some((index, label)) = first_bad {
@@ -349,14 +369,20 @@ impl crate::kernel::labels::ClassLabels for IndexLabels<'_> {
         let ignore = self.ignore_index;
         // Validated already: every label is a class (< 2^24, exact in
         // f32) or the ignore index. A branch-free loop per label type.
+        // In the label's own type: the ignore index as a `T` (`None` if no
+        // `T` equals it), so the loop is a compare and a conversion that
+        // the compiler vectorizes.
         macro_rules! each {
-            ($v:expr) => {{
+            ($v:expr, $t:ty) => {{
+                let (has_ignore, ignore_t) = match <$t>::try_from(ignore) {
+                    Ok(i) => (true, i),
+                    Err(_) => (false, 0),
+                };
                 let src = $v.get(first..).unwrap_or(&[]);
                 for (slot, &x) in out.iter_mut().zip(src) {
-                    let label = i64::try_from(x).unwrap_or(-1);
                     #[allow(clippy::cast_precision_loss)]
-                    let class = label as f32;
-                    *slot = if label == ignore || label < 0 {
+                    let class = x as f32;
+                    *slot = if has_ignore & (x == ignore_t) {
                         -1.0
                     } else {
                         class
@@ -369,13 +395,13 @@ impl crate::kernel::labels::ClassLabels for IndexLabels<'_> {
             }};
         }
         match self.labels {
-            Labels::U8(v) => each!(v),
-            Labels::U16(v) => each!(v),
-            Labels::U32(v) => each!(v),
-            Labels::U64(v) => each!(v),
-            Labels::I32(v) => each!(v),
-            Labels::I64(v) => each!(v),
-            Labels::Usize(v) => each!(v),
+            Labels::U8(v) => each!(v, u8),
+            Labels::U16(v) => each!(v, u16),
+            Labels::U32(v) => each!(v, u32),
+            Labels::U64(v) => each!(v, u64),
+            Labels::I32(v) => each!(v, i32),
+            Labels::I64(v) => each!(v, i64),
+            Labels::Usize(v) => each!(v, usize),
         }
     }
 }
