@@ -323,7 +323,19 @@ pub fn sigmoid<L: Lanes>(x: F32s<L>) -> F32s<L> {
 /// `σ(x)·σ(−x)` without the cancellation of `1 − σ(x)`).
 #[inline(always)]
 pub(crate) fn sigmoid_pair<L: Lanes>(x: F32s<L>) -> (F32s<L>, F32s<L>) {
-    let e = exp_nonpos(-x.abs());
+    sigmoid_pair_from(x, sigmoid_exp(x))
+}
+
+/// `e^−|x|`, the one `exp` of [`sigmoid`] and [`sigmoid_pair`].
+#[inline(always)]
+pub(crate) fn sigmoid_exp<L: Lanes>(x: F32s<L>) -> F32s<L> {
+    exp_nonpos(-x.abs())
+}
+
+/// [`sigmoid_pair`] from `e = sigmoid_exp(x)` computed before (the same
+/// bits).
+#[inline(always)]
+pub(crate) fn sigmoid_pair_from<L: Lanes>(x: F32s<L>, e: F32s<L>) -> (F32s<L>, F32s<L>) {
     let u = 1.0 + e;
     let delta = e - (u - 1.0);
     (

@@ -28,7 +28,7 @@ use ratio::{Sums, generalized, generalized_weights, term};
 use super::labels::ClassLabels;
 use crate::dispatch::{Isa, LanesFn};
 use crate::simd::accumulate::fold;
-use crate::simd::math::{exp_nonpos, log1p, sigmoid, sigmoid_pair};
+use crate::simd::math::{exp_nonpos, log1p, sigmoid, sigmoid_exp, sigmoid_pair, sigmoid_pair_from};
 use crate::simd::{F32s, Lanes, M32s, VIRTUAL_LANES};
 
 /// The most classes a Dice-family call takes: the per-class sums and
@@ -197,9 +197,9 @@ fn run<L: Lanes>(l: L, p: &Problem<'_>, output: Output<'_>) -> Totals {
         } => (Some(buf), scale, accumulate, None),
         Output::Terms(out) => (None, 0.0, false, Some(out)),
     };
-    // p is kept in the gradient between the passes when it is overwritten
-    // anyway and recomputing it would cost exps.
-    let keep_p = !accumulate && p.activation == Activation::Softmax;
+    // Between the passes the overwritten gradient keeps what would cost an
+    // exp to recompute: p (softmax) or e^−|x| (sigmoid).
+    let keep_p = !accumulate && p.activation != Activation::None;
     let images_per_group = if p.batch { p.n } else { 1 };
     let first = p.first_class;
     let mut sums = [Sums::default(); MAX_CLASSES];
@@ -602,12 +602,23 @@ fn pass_sums<L: Lanes>(
             let base = plane(p, image, c) + pixel;
             let x = load_chunk(l, p.logits, base, t.len);
             let mut prob = l.zero_chunk();
-            match scratch.as_deref() {
+            match scratch.as_deref_mut() {
                 Some(e) if p.activation == Activation::Softmax => {
                     let e = load_chunk(l, e, base, t.len);
                     for r in 0..L::REGS {
                         set_reg(&mut prob, r, reg(l, &e, r) * reg(l, &t.inv_sum, r));
                     }
+                }
+                Some(keep) if p.activation == Activation::Sigmoid => {
+                    // e^−|x| goes to the gradient for pass 2.
+                    let mut e = l.zero_chunk();
+                    for r in 0..L::REGS {
+                        let x = reg(l, &x, r);
+                        let e_r = sigmoid_exp(x);
+                        set_reg(&mut e, r, e_r);
+                        set_reg(&mut prob, r, sigmoid_pair_from(x, e_r).0);
+                    }
+                    store_chunk(l, keep, base, t.len, &e, false);
                 }
                 _ => {
                     for r in 0..L::REGS {
@@ -615,7 +626,7 @@ fn pass_sums<L: Lanes>(
                     }
                 }
             }
-            if let Some(scratch) = scratch.as_deref_mut() {
+            if let (Some(scratch), Activation::Softmax) = (scratch.as_deref_mut(), p.activation) {
                 store_chunk(l, scratch, base, t.len, &prob, false);
             }
             let g_chunk = target_chunk(l, p, image, c, &t);
@@ -793,8 +804,18 @@ fn pass_gradient<L: Lanes>(
                     // p, and σ(−x) for the sigmoid's derivative p·σ(−x).
                     let (mut prob, mut other) = (x, l.zero_chunk());
                     if sigmoid {
+                        // e^−|x| kept by pass 1, or recomputed (same bits).
+                        let kept = if p_stored {
+                            Some(load_chunk(l, buf, base, t.len))
+                        } else {
+                            None
+                        };
                         for r in 0..L::REGS {
-                            let (s, q) = sigmoid_pair(reg(l, &x, r));
+                            let x_r = reg(l, &x, r);
+                            let (s, q) = match &kept {
+                                Some(e) => sigmoid_pair_from(x_r, reg(l, e, r)),
+                                None => sigmoid_pair(x_r),
+                            };
                             set_reg(&mut prob, r, s);
                             set_reg(&mut other, r, q);
                         }
