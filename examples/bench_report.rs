@@ -6,11 +6,14 @@
 //! elements). The bars are judged on the ISA `Isa::best()` picks.
 //!
 //! ```text
-//! cargo run --release --example bench_report [--softmax-only | --no-softmax]
+//! cargo run --release --example bench_report [--softmax-only] [--dice-only] [--no-softmax] [--no-dice]
 //! ```
 //!
-//! A second table (skipped by `--no-softmax`; `--softmax-only` skips the
-//! first) times softmax cross-entropy (`Reduction::Mean`, index labels,
+//! `--softmax-only` and `--dice-only` run only their table (both: both);
+//! `--no-softmax` and `--no-dice` skip theirs.
+//!
+//! A second table (skipped by `--no-softmax`; `--softmax-only` runs only
+//! it) times softmax cross-entropy (`Reduction::Mean`, index labels,
 //! gradient overwritten) on `[N, C, S]` shapes: ImageNet `[4096, 1000,
 //! 1]`, a 32k vocabulary `[64, 32000, 1]` (row kernel), VOC `[4, 21,
 //! 512²]` NCHW and `[65536, 21, 1]` channels-last (tile kernel), in ns per
@@ -19,6 +22,18 @@
 //! (bar: ≥ 8× on AVX-512, ≥ 4× on AVX2), and, for the NCHW map,
 //! transposing to channels-last and running the `[N·H·W, 21, 1]` call
 //! (bar: the NCHW call is faster per logit).
+//!
+//! A third table (skipped by `--no-dice`; `--dice-only` runs only it)
+//! times the Dice family (`Reduction::Mean`, `u8` index labels, gradient
+//! overwritten, MONAI's defaults): `Dice(softmax)`, `DiceCrossEntropy` and
+//! `GeneralizedDice(softmax)` on VOC `[4, 21, 512²]`, binary
+//! `Dice(sigmoid)` on `[8, 1, 512²]`, in ns per logit against the triad
+//! over the same bytes (every logit and label read, every gradient element
+//! written), the plain scalar loop (activation and sums, then the
+//! gradient; bar: ≥ 8× on AVX-512, ≥ 4× on AVX2), for Dice + CE our Dice
+//! followed by our CE (bar: fused ≥ 1.3× faster), and the MONAI numbers
+//! quoted in issue 9 (quoted, not measured here). Issue 9's triad bars:
+//! sigmoid Dice ≤ 2.5×, Dice + CE ≤ 3×.
 //!
 //! No criterion: every variant of a group (each ISA, the triad, the plain
 //! loop) is timed in interleaved rounds over the same buffers, allocated
@@ -32,12 +47,13 @@ mod common;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use common::dice::{self, PlainDiceFn};
 use common::plain::{self, PlainFn};
 use common::softmax::{SHAPES, SoftmaxShape, label, nchw_to_nhwc, nhwc_to_nchw, plain_ce};
 use common::{AlignedBuf, SIZES, Streams, TRIAD_K, TriadFn};
 use simdloss::{
-    ClassAxisLoss, ClassShape, Grad, Huber, Isa, L1, Label, Mse, PointwiseLoss, Reduction,
-    SmoothL1, SoftmaxCrossEntropy,
+    Activation, ClassAxisLoss, ClassShape, Dice, DiceCrossEntropy, GeneralizedDice, Grad, Huber,
+    Isa, L1, Label, Mse, PointwiseLoss, Reduction, SmoothL1, SoftmaxCrossEntropy,
 };
 
 /// Fused at 2^18 and 2^24 must take at most this many times the triad.
@@ -496,6 +512,40 @@ fn softmax_schedule(len: usize) -> (usize, Duration, Duration) {
     }
 }
 
+/// Calibrates a batch for every variant, then times them in interleaved
+/// rounds (at least 3, at most `rounds`, while `budget` lasts);
+/// `run(v, iters)` times a batch and returns seconds per call.
+fn interleaved<V: Copy>(
+    variants: &[V],
+    (rounds, target, budget): (usize, Duration, Duration),
+    mut run: impl FnMut(V, u64) -> f64,
+) -> Vec<Timing> {
+    let started = Instant::now();
+    let iters: Vec<u64> = variants
+        .iter()
+        .map(|&v| calibrate(target, |i| run(v, i)))
+        .collect();
+    let mut samples = vec![Vec::with_capacity(rounds); variants.len()];
+    for round in 0..rounds {
+        if round >= 3 && started.elapsed() > budget {
+            break;
+        }
+        for ((&v, &it), s) in variants.iter().zip(&iters).zip(&mut samples) {
+            s.push(run(v, it));
+        }
+    }
+    samples
+        .into_iter()
+        .map(|mut s| {
+            s.sort_by(f64::total_cmp);
+            Timing {
+                median: s[s.len() / 2],
+                min: s[0],
+            }
+        })
+        .collect()
+}
+
 /// Times every variant of one shape in interleaved rounds.
 fn softmax_shape<T: Label + Copy + Into<i64>>(
     sh: SoftmaxShape,
@@ -549,7 +599,7 @@ fn softmax_shape<T: Label + Copy + Into<i64>>(
         }
     }
 
-    let mut run = |v: SoftmaxVariant, iters: u64| -> f64 {
+    let run = |v: SoftmaxVariant, iters: u64| -> f64 {
         let g = grad.as_mut_slice();
         let elapsed = match v {
             SoftmaxVariant::Fused(isa) => {
@@ -599,31 +649,7 @@ fn softmax_shape<T: Label + Copy + Into<i64>>(
         let per_call = elapsed.as_secs_f64() / iters as f64;
         per_call
     };
-    let (rounds, target, budget) = softmax_schedule(sh.len());
-    let started = Instant::now();
-    let iters: Vec<u64> = variants
-        .iter()
-        .map(|&v| calibrate(target, |i| run(v, i)))
-        .collect();
-    let mut samples = vec![Vec::with_capacity(rounds); variants.len()];
-    for round in 0..rounds {
-        if round >= 3 && started.elapsed() > budget {
-            break;
-        }
-        for ((&v, &it), s) in variants.iter().zip(&iters).zip(&mut samples) {
-            s.push(run(v, it));
-        }
-    }
-    let t: Vec<Timing> = samples
-        .into_iter()
-        .map(|mut s| {
-            s.sort_by(f64::total_cmp);
-            Timing {
-                median: s[s.len() / 2],
-                min: s[0],
-            }
-        })
-        .collect();
+    let t = interleaved(&variants, softmax_schedule(sh.len()), run);
     let k = isas.len();
     SoftmaxRows {
         shape: sh,
@@ -778,16 +804,382 @@ fn softmax_report() {
     }
 }
 
+/// MONAI 1.6 on PyTorch, one thread, ns per logit, as quoted in issue 9
+/// (`issues show 9`, "Dice, Jaccard, Tversky and generalized Dice
+/// losses"): quoted, not measured here. `DiceLoss(softmax)` on
+/// `[4, 21, 512, 512]`.
+const MONAI_DICE_SOFTMAX_NS: f64 = 12.1;
+/// `DiceCELoss` on `[4, 21, 512, 512]` (issue 9; quoted, not measured here).
+const MONAI_DICE_CE_NS: f64 = 18.8;
+/// Binary `DiceLoss(sigmoid)` on `[8, 1, 512, 512]` (issue 9; quoted, not
+/// measured here).
+const MONAI_DICE_SIGMOID_NS: f64 = 1.49;
+
+/// Issue 9: binary sigmoid Dice at most this many times the triad.
+const DICE_SIGMOID_TRIAD_BAR: f64 = 2.5;
+/// Issue 9: softmax Dice + CE at most this many times the triad.
+const DICE_CE_TRIAD_BAR: f64 = 3.0;
+/// Issue 9: fused Dice + CE at least this many times faster than our Dice
+/// followed by our CE.
+const DICE_CE_SPLIT_BAR: f64 = 1.3;
+
+/// The loss of a Dice row.
+#[derive(Clone, Copy, PartialEq)]
+enum DiceKind {
+    /// `Dice::new(Activation::Softmax)`.
+    Softmax,
+    /// `DiceCrossEntropy::new()`.
+    DiceCe,
+    /// `Dice::new(Activation::Sigmoid)`, one channel.
+    Sigmoid,
+    /// `GeneralizedDice::new(Activation::Softmax)`.
+    Generalized,
+}
+
+/// One benchmarked Dice call.
+#[derive(Clone, Copy)]
+struct DiceCase {
+    kind: DiceKind,
+    name: &'static str,
+    shape: SoftmaxShape,
+    plain: PlainDiceFn,
+    /// MONAI's ns per logit quoted in issue 9, if it quotes one.
+    monai: Option<f64>,
+    /// The issue's bar on × triad, if any.
+    triad_bar: Option<f64>,
+}
+
+/// The four Dice calls.
+const DICE_CASES: [DiceCase; 4] = [
+    DiceCase {
+        kind: DiceKind::Softmax,
+        name: "Dice(softmax)",
+        shape: dice::VOC,
+        plain: dice::plain_dice_softmax,
+        monai: Some(MONAI_DICE_SOFTMAX_NS),
+        triad_bar: None,
+    },
+    DiceCase {
+        kind: DiceKind::DiceCe,
+        name: "DiceCE",
+        shape: dice::VOC,
+        plain: dice::plain_dice_ce,
+        monai: Some(MONAI_DICE_CE_NS),
+        triad_bar: Some(DICE_CE_TRIAD_BAR),
+    },
+    DiceCase {
+        kind: DiceKind::Sigmoid,
+        name: "Dice(sigmoid)",
+        shape: dice::BINARY,
+        plain: dice::plain_dice_sigmoid,
+        monai: Some(MONAI_DICE_SIGMOID_NS),
+        triad_bar: Some(DICE_SIGMOID_TRIAD_BAR),
+    },
+    DiceCase {
+        kind: DiceKind::Generalized,
+        name: "GeneralizedDice(softmax)",
+        shape: dice::VOC,
+        plain: dice::plain_generalized_dice,
+        monai: None,
+        triad_bar: None,
+    },
+];
+
+/// One timed thing in a Dice group.
+#[derive(Clone, Copy, PartialEq)]
+enum DiceVariant {
+    Fused(Isa),
+    /// [`dice::triad_with_labels`]: the bytes of the call.
+    Triad,
+    Plain,
+    /// Dice + CE only: our `Dice(softmax)`, then our `SoftmaxCrossEntropy`
+    /// accumulating into the same gradient, on the best ISA.
+    DiceThenCe,
+}
+
+/// The results of one Dice case.
+struct DiceRows {
+    case: DiceCase,
+    isas: Vec<Isa>,
+    fused: Vec<Timing>,
+    triad: Timing,
+    plain: Timing,
+    dice_then_ce: Option<Timing>,
+    notes: Vec<String>,
+}
+
+/// Times every variant of one Dice case in interleaved rounds.
+fn dice_case<L: ClassAxisLoss + Copy>(case: DiceCase, loss: L, triad_fn: TriadFn) -> DiceRows {
+    let sh = case.shape;
+    let dims = (sh.n, sh.c, sh.s);
+    let shape = ClassShape::new(sh.n, sh.c, sh.s).expect("valid shape");
+    let labels = dice::labels(sh);
+    let labels = labels.as_slice();
+    let logits = AlignedBuf::uniform(sh.len(), 0, 0x50f7_0001, -4.0, 4.0);
+    let mut grad = AlignedBuf::new(sh.len(), 0);
+    let x = logits.as_slice();
+    let split = case.kind == DiceKind::DiceCe;
+
+    let isas: Vec<Isa> = Isa::available().collect();
+    let mut variants: Vec<DiceVariant> = isas.iter().map(|&i| DiceVariant::Fused(i)).collect();
+    variants.extend([DiceVariant::Triad, DiceVariant::Plain]);
+    if split {
+        variants.push(DiceVariant::DiceThenCe);
+    }
+
+    // The fused value and gradient against the plain loop's, on every ISA
+    // (and the split calls against the fused one).
+    let mut plain_grad = vec![0.0f32; sh.len()];
+    let plain_value = (case.plain)(x, dims, labels, &mut plain_grad);
+    let grad_scale = plain_grad.iter().fold(0.0f32, |m, g| m.max(g.abs()));
+    let mut notes = Vec::new();
+    let mut compare = |what: String, v: f32, g: &[f32]| {
+        let rel = f64::from((v - plain_value).abs()) / f64::from(plain_value.abs());
+        let diff = g
+            .iter()
+            .zip(&plain_grad)
+            .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+        if !(rel <= 1e-4 && diff <= 1e-4 * grad_scale) {
+            notes.push(format!(
+                "{what}: value {v} vs plain {plain_value} (rel {rel:.1e}), max |Δgrad| {diff:.1e} (max |grad| {grad_scale:.1e})"
+            ));
+        }
+    };
+    for &isa in &isas {
+        let l = loss.with_isa(isa).expect("available ISA");
+        let v = l
+            .value_and_grad(
+                x,
+                shape,
+                labels,
+                Reduction::Mean,
+                Grad::overwrite(grad.as_mut_slice()),
+            )
+            .expect("valid inputs");
+        compare(isa.name().to_string(), v, grad.as_slice());
+    }
+    let dice_softmax = Dice::new(Activation::Softmax);
+    let ce = SoftmaxCrossEntropy::new();
+    let run_split = |g: &mut [f32]| -> f32 {
+        let d = dice_softmax.value_and_grad(
+            x,
+            shape,
+            labels,
+            Reduction::Mean,
+            Grad::overwrite(&mut *g),
+        );
+        let c = ce.value_and_grad(x, shape, labels, Reduction::Mean, Grad::accumulate(g));
+        d.and_then(|d| c.map(|c| d + c)).unwrap_or(f32::NAN)
+    };
+    if split {
+        let v = run_split(grad.as_mut_slice());
+        compare(String::from("Dice → CE"), v, grad.as_slice());
+    }
+
+    let run = |v: DiceVariant, iters: u64| -> f64 {
+        let g = grad.as_mut_slice();
+        let elapsed = match v {
+            DiceVariant::Fused(isa) => {
+                let l = loss.with_isa(isa).expect("available ISA");
+                batch(iters, || {
+                    let r = l.value_and_grad(
+                        black_box(x),
+                        shape,
+                        black_box(labels),
+                        Reduction::Mean,
+                        Grad::overwrite(black_box(&mut *g)),
+                    );
+                    black_box(r).ok();
+                })
+            }
+            DiceVariant::Triad => batch(iters, || {
+                black_box(dice::triad_with_labels(
+                    triad_fn,
+                    black_box(x),
+                    black_box(labels),
+                    black_box(&mut *g),
+                ));
+            }),
+            DiceVariant::Plain => batch(iters, || {
+                black_box((case.plain)(
+                    black_box(x),
+                    dims,
+                    black_box(labels),
+                    black_box(&mut *g),
+                ));
+            }),
+            DiceVariant::DiceThenCe => batch(iters, || {
+                black_box(run_split(black_box(&mut *g)));
+            }),
+        };
+        #[allow(clippy::cast_precision_loss)]
+        let per_call = elapsed.as_secs_f64() / iters as f64;
+        per_call
+    };
+    let t = interleaved(&variants, softmax_schedule(sh.len()), run);
+    let k = isas.len();
+    DiceRows {
+        case,
+        fused: t[..k].to_vec(),
+        triad: t[k],
+        plain: t[k + 1],
+        dice_then_ce: split.then(|| t[k + 2]),
+        isas,
+        notes,
+    }
+}
+
+/// The Dice table.
+fn dice_report() {
+    let best = Isa::best();
+    let (triad_fn, triad_isa) = common::best_triad();
+    let mut results = Vec::new();
+    for case in DICE_CASES {
+        eprintln!("measuring {} {} ...", case.name, case.shape.label());
+        let rows = match case.kind {
+            DiceKind::Softmax => dice_case(case, Dice::new(Activation::Softmax), triad_fn),
+            DiceKind::DiceCe => dice_case(case, DiceCrossEntropy::new(), triad_fn),
+            DiceKind::Sigmoid => dice_case(case, Dice::new(Activation::Sigmoid), triad_fn),
+            DiceKind::Generalized => {
+                dice_case(case, GeneralizedDice::new(Activation::Softmax), triad_fn)
+            }
+        };
+        results.push(rows);
+    }
+
+    println!("\n## simdloss: fused value + gradient, Dice family\n");
+    println!(
+        "- `value_and_grad(.., Reduction::Mean, Grad::overwrite(..))`, MONAI defaults (smooth 1e-5, background included, per image), `u8` index labels (`[8, 1, 512²]`: the 0/1 mask), logits uniform in [−4, 4); median of interleaved rounds (min in brackets; `~`: median > {NOISY}× min)"
+    );
+    println!(
+        "- triad: `c[i] = a[i] + k·b[i]` with a = b = logits, c = grad ({triad_isa}), then a read of every label: one read of every logit and label, one write of every gradient element"
+    );
+    println!(
+        "- plain: per pixel max, `libm::expf` softmax (sigmoid: `1/(1+expf(−x))`) kept in the gradient buffer, f64 per-(n, c) sums; the ratio; then a second loop for the gradient through the ratio and the activation (DiceCE: one softmax for both halves, `logf` per pixel); baseline target"
+    );
+    println!(
+        "- MONAI: MONAI 1.6 on PyTorch, one thread, as quoted in issue 9 — **quoted, not measured here** (the issue quotes no GeneralizedDice number)"
+    );
+    println!();
+    println!(
+        "| loss | shape | ISA | fused / call | ns / logit | triad ns / logit | × triad | plain ns / logit | speed-up vs plain | MONAI ns / logit (quoted, not measured here) | speed-up vs MONAI | bar |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let (mut passed, mut failed) = (0, 0);
+    let mut verdict = |ok: bool, what: String| {
+        if ok {
+            passed += 1;
+            format!("PASS ({what})")
+        } else {
+            failed += 1;
+            format!("**FAIL** ({what})")
+        }
+    };
+    let mut extra = Vec::new();
+    for r in &results {
+        let sh = r.case.shape;
+        for (&isa, &fused) in r.isas.iter().zip(&r.fused) {
+            let speedup = r.plain.median / fused.median;
+            let ratio = fused.median / r.triad.median;
+            let ns = ns_per_logit(fused.median, sh);
+            let mut bars = Vec::new();
+            if isa == best {
+                if let Some(b) = softmax_plain_bar(isa) {
+                    bars.push(verdict(speedup >= b, format!("×plain {speedup:.1} ≥ {b}")));
+                }
+                if let Some(b) = r.case.triad_bar {
+                    bars.push(verdict(ratio <= b, format!("×triad {ratio:.2} ≤ {b}")));
+                }
+            }
+            let bar = if bars.is_empty() {
+                String::from("—")
+            } else {
+                bars.join("; ")
+            };
+            let (monai, vs_monai) = match r.case.monai {
+                Some(m) => (format!("{m:.2}"), format!("{:.1}×", m / ns)),
+                None => (String::from("—"), String::from("—")),
+            };
+            let noisy = if fused.median > NOISY * fused.min {
+                " ~"
+            } else {
+                ""
+            };
+            println!(
+                "| {} | {} | {isa} | {} [{}]{noisy} | {ns:.3} | {:.3} | {ratio:.2} | {:.2} | {speedup:.1}× | {monai} | {vs_monai} | {bar} |",
+                r.case.name,
+                sh.label(),
+                fmt_time(fused.median),
+                fmt_time(fused.min),
+                ns_per_logit(r.triad.median, sh),
+                ns_per_logit(r.plain.median, sh),
+            );
+        }
+        if let Some(split) = r.dice_then_ce {
+            let fused_best = r
+                .isas
+                .iter()
+                .zip(&r.fused)
+                .find(|(i, _)| **i == best)
+                .map_or(f64::NAN, |(_, t)| t.median);
+            let faster = split.median / fused_best;
+            let bar = verdict(
+                faster >= DICE_CE_SPLIT_BAR,
+                format!("fused {faster:.2}× faster ≥ {DICE_CE_SPLIT_BAR}"),
+            );
+            let noisy = if split.median > NOISY * split.min {
+                " ~"
+            } else {
+                ""
+            };
+            println!(
+                "| Dice(softmax) → CE, two calls | {} | {best} | {} [{}]{noisy} | {:.3} | {:.3} | {:.2} | — | — | — | — | {bar} |",
+                sh.label(),
+                fmt_time(split.median),
+                fmt_time(split.min),
+                ns_per_logit(split.median, sh),
+                ns_per_logit(r.triad.median, sh),
+                split.median / r.triad.median,
+            );
+        }
+        for n in &r.notes {
+            extra.push(format!(
+                "Check failure, {} {}: {n}",
+                r.case.name,
+                sh.label()
+            ));
+        }
+    }
+    println!();
+    println!(
+        "Bars (on {best}): fused ≥ 8× the plain loop on AVX-512, ≥ 4× on AVX2 (DESIGN.md §4); issue 9: Dice(sigmoid) ≤ {DICE_SIGMOID_TRIAD_BAR}× the triad, DiceCE ≤ {DICE_CE_TRIAD_BAR}× the triad and ≥ {DICE_CE_SPLIT_BAR}× faster than our Dice followed by our CE. {passed} PASS, {failed} FAIL."
+    );
+    for line in &extra {
+        println!("{line}");
+    }
+    if results.iter().all(|r| r.notes.is_empty()) {
+        println!(
+            "Check: every fused value and gradient matched the plain loop's (value rel 1e-4, gradient 1e-4 of its largest element)."
+        );
+    }
+}
+
 fn main() {
     let started = Instant::now();
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let softmax_only = args.iter().any(|a| a == "--softmax-only");
-    let no_softmax = args.iter().any(|a| a == "--no-softmax");
-    if !softmax_only {
+    let flag = |f: &str| args.iter().any(|a| a == f);
+    let (softmax_only, dice_only) = (flag("--softmax-only"), flag("--dice-only"));
+    // `--X-only` flags select their sections (several may be given);
+    // without one, every section runs but those a `--no-X` skips.
+    let some_only = softmax_only || dice_only;
+    if !some_only {
         regression_report();
     }
-    if !no_softmax {
+    if (!some_only || softmax_only) && !flag("--no-softmax") {
         softmax_report();
+    }
+    if (!some_only || dice_only) && !flag("--no-dice") {
+        dice_report();
     }
     println!("Took {:.0} s.", started.elapsed().as_secs_f64());
 }

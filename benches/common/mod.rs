@@ -417,6 +417,303 @@ pub mod softmax {
     }
 }
 
+/// The Dice-family helpers of `benches/dice.rs` and the Dice rows of
+/// `examples/bench_report.rs`: the shapes, the labels, the "same bytes"
+/// triad and the plain scalar loops a user would write (MONAI's defaults:
+/// `smooth_nr = smooth_dr = 1e-5`, background included, one term per
+/// (image, class), `Reduction::Mean` over the terms).
+pub mod dice {
+    use super::TRIAD_K;
+    use super::softmax::{self, SoftmaxShape};
+
+    /// `(N, C, S)`.
+    pub type Dims = (usize, usize, usize);
+
+    /// A plain loop: `(logits, dims, labels, grad) -> mean loss`.
+    pub type PlainDiceFn = fn(&[f32], Dims, &[u8], &mut [f32]) -> f32;
+
+    /// MONAI's default `smooth_nr` and `smooth_dr`.
+    pub const SMOOTH: f32 = 1e-5;
+
+    /// Pascal VOC segmentation, NCHW (softmax Dice, Dice + CE,
+    /// generalized Dice).
+    pub const VOC: SoftmaxShape = softmax::VOC_NCHW;
+
+    /// Binary segmentation: one channel, sigmoid (`[8, 1, 512²]`).
+    pub const BINARY: SoftmaxShape = SoftmaxShape {
+        name: "binary",
+        n: 8,
+        c: 1,
+        s: 512 * 512,
+    };
+
+    /// Index labels `[N, S]` of a shape: classes `0..C`, every one
+    /// reached; for one channel the foreground mask (0 or 1, about half
+    /// each).
+    pub fn labels(sh: SoftmaxShape) -> Vec<u8> {
+        let classes = if sh.c == 1 { 2 } else { sh.c };
+        (0..sh.samples())
+            .map(|j| u8::try_from(softmax::label(j, classes)).expect("C ≤ 255"))
+            .collect()
+    }
+
+    /// The triad over the bytes of a Dice call: `c = a + k·b` with
+    /// `a = b = logits` and `c = grad` (one read of every logit, one write
+    /// of every gradient element), then one read of every label (summed,
+    /// so it cannot be skipped). Returns the label sum.
+    #[inline(never)]
+    pub fn triad_with_labels(
+        triad: super::TriadFn,
+        x: &[f32],
+        labels: &[u8],
+        grad: &mut [f32],
+    ) -> u64 {
+        triad(x, x, grad, TRIAD_K);
+        let mut words = labels.chunks_exact(8);
+        let mut sum = 0u64;
+        for w in &mut words {
+            let w: [u8; 8] = w.try_into().expect("chunks of 8");
+            sum = sum.wrapping_add(u64::from_ne_bytes(w));
+        }
+        words
+            .remainder()
+            .iter()
+            .fold(sum, |acc, &b| acc.wrapping_add(u64::from(b)))
+    }
+
+    /// `∂term/∂I` and `∂term/∂P` of every (image, class) term, already
+    /// scaled by the reduction, in f32: what the gradient loop needs.
+    struct Slopes {
+        d_i: Vec<f32>,
+        d_p: Vec<f32>,
+    }
+
+    /// `f64` sums `[I, P, G]` per (image, class).
+    type Sums = [f64; 3];
+
+    /// Pass 1 of the softmax losses: per pixel the maximum, `libm::expf`,
+    /// the normalisation (`p` left in `p_out`), and the per-(n, c) sums
+    /// `I = Σ p·[y = c]`, `P = Σ p`, `G = Σ [y = c]`; with `CE`, also
+    /// `Σ −log p_y = Σ (log z + m − x_y)` (returned).
+    #[inline(always)]
+    fn softmax_sums<const CE: bool>(
+        x: &[f32],
+        (n, c, s): Dims,
+        labels: &[u8],
+        p_out: &mut [f32],
+        sums: &mut [Sums],
+    ) -> f64 {
+        let mut ce = 0.0f64;
+        for img in 0..n {
+            for px in 0..s {
+                let at = |k: usize| (img * c + k) * s + px;
+                let y = usize::from(labels[img * s + px]);
+                let mut m = f32::NEG_INFINITY;
+                for k in 0..c {
+                    m = m.max(x[at(k)]);
+                }
+                let mut z = 0.0f32;
+                for k in 0..c {
+                    let e = libm::expf(x[at(k)] - m);
+                    p_out[at(k)] = e;
+                    z += e;
+                }
+                if CE {
+                    ce += f64::from(libm::logf(z) + m - x[at(y)]);
+                }
+                let inv = 1.0 / z;
+                for k in 0..c {
+                    let p = p_out[at(k)] * inv;
+                    p_out[at(k)] = p;
+                    let acc = &mut sums[img * c + k];
+                    acc[1] += f64::from(p);
+                    if k == y {
+                        acc[0] += f64::from(p);
+                        acc[2] += 1.0;
+                    }
+                }
+            }
+        }
+        ce
+    }
+
+    /// The Dice terms `1 − (2I + s)/(P + G + s)` and their slopes for a
+    /// mean over `sums.len()` terms; returns `(mean, slopes)`.
+    fn dice_ratio(sums: &[Sums]) -> (f64, Slopes) {
+        let a = f64::from(SMOOTH);
+        #[allow(clippy::cast_precision_loss)]
+        let r = 1.0 / sums.len() as f64;
+        let mut total = 0.0;
+        let mut d_i = Vec::with_capacity(sums.len());
+        let mut d_p = Vec::with_capacity(sums.len());
+        for &[i, p, g] in sums {
+            let nr = 2.0 * i + a;
+            let d = p + g + a;
+            total += 1.0 - nr / d;
+            #[allow(clippy::cast_possible_truncation)]
+            {
+                d_i.push((-2.0 * r / d) as f32);
+                d_p.push((r * nr / (d * d)) as f32);
+            }
+        }
+        (total * r, Slopes { d_i, d_p })
+    }
+
+    /// Pass 2 of the softmax losses, `p` read from `grad` and overwritten:
+    /// `v_c = ∂/∂p_c = d_p + d_i·[y = c]`, then through the softmax
+    /// `λ_dice·p_c (v_c − Σ_k p_k v_k)`, plus `ce_scale·(p_c − [y = c])`
+    /// (0 for Dice alone).
+    #[inline(always)]
+    fn softmax_grad(
+        (n, c, s): Dims,
+        labels: &[u8],
+        slopes: &Slopes,
+        ce_scale: f32,
+        grad: &mut [f32],
+    ) {
+        for img in 0..n {
+            let d_i = &slopes.d_i[img * c..(img + 1) * c];
+            let d_p = &slopes.d_p[img * c..(img + 1) * c];
+            for px in 0..s {
+                let at = |k: usize| (img * c + k) * s + px;
+                let y = usize::from(labels[img * s + px]);
+                let mut dot = 0.0f32;
+                for k in 0..c {
+                    dot += grad[at(k)] * d_p[k];
+                }
+                dot += grad[at(y)] * d_i[y];
+                for k in 0..c {
+                    let p = grad[at(k)];
+                    let hot = if k == y { 1.0 } else { 0.0 };
+                    let v = d_p[k] + hot * d_i[k];
+                    grad[at(k)] = p * (v - dot) + ce_scale * (p - hot);
+                }
+            }
+        }
+    }
+
+    /// `Dice::new(Activation::Softmax)`, `Mean`: softmax and sums, the
+    /// ratio, then the gradient through the ratio and the softmax.
+    #[inline(never)]
+    pub fn plain_dice_softmax(x: &[f32], dims: Dims, labels: &[u8], grad: &mut [f32]) -> f32 {
+        let mut sums = vec![[0.0f64; 3]; dims.0 * dims.1];
+        softmax_sums::<false>(x, dims, labels, grad, &mut sums);
+        let (value, slopes) = dice_ratio(&sums);
+        softmax_grad(dims, labels, &slopes, 0.0, grad);
+        #[allow(clippy::cast_possible_truncation)]
+        let value = value as f32;
+        value
+    }
+
+    /// `DiceCrossEntropy::new()`, `Mean`: one softmax per pixel serving
+    /// the Dice sums and the CE value (`Σ (log z + m − x_y)/(N·S)`), then
+    /// one gradient loop writing Dice's chain plus `(p − onehot)/(N·S)`.
+    #[inline(never)]
+    pub fn plain_dice_ce(x: &[f32], dims: Dims, labels: &[u8], grad: &mut [f32]) -> f32 {
+        let mut sums = vec![[0.0f64; 3]; dims.0 * dims.1];
+        let ce = softmax_sums::<true>(x, dims, labels, grad, &mut sums);
+        let (dice, slopes) = dice_ratio(&sums);
+        let samples = dims.0 * dims.2;
+        softmax_grad(dims, labels, &slopes, super::plain::inv_len(samples), grad);
+        #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
+        let value = (dice + ce / samples as f64) as f32;
+        value
+    }
+
+    /// `GeneralizedDice::new(Activation::Softmax)`, `Mean` over the
+    /// images: softmax and sums, per image `w_c = 1/G_c²` (an infinite
+    /// one replaced by the largest finite, as MONAI), the ratio
+    /// `1 − (2Σ w I + s)/(Σ w (P + G) + s)`, then the gradient.
+    #[inline(never)]
+    pub fn plain_generalized_dice(x: &[f32], dims: Dims, labels: &[u8], grad: &mut [f32]) -> f32 {
+        let (n, c, _) = dims;
+        let mut sums = vec![[0.0f64; 3]; n * c];
+        softmax_sums::<false>(x, dims, labels, grad, &mut sums);
+        let a = f64::from(SMOOTH);
+        #[allow(clippy::cast_precision_loss)]
+        let r = 1.0 / n as f64;
+        let mut total = 0.0;
+        let mut slopes = Slopes {
+            d_i: vec![0.0; n * c],
+            d_p: vec![0.0; n * c],
+        };
+        for img in 0..n {
+            let row = &sums[img * c..(img + 1) * c];
+            let mut w: Vec<f64> = row.iter().map(|e| 1.0 / (e[2] * e[2])).collect();
+            let largest = w
+                .iter()
+                .copied()
+                .filter(|v| v.is_finite())
+                .fold(0.0, f64::max);
+            for v in &mut w {
+                if v.is_infinite() {
+                    *v = largest;
+                }
+            }
+            let nr = 2.0 * row.iter().zip(&w).map(|(e, wc)| wc * e[0]).sum::<f64>() + a;
+            let d = row
+                .iter()
+                .zip(&w)
+                .map(|(e, wc)| wc * (e[1] + e[2]))
+                .sum::<f64>()
+                + a;
+            total += 1.0 - nr / d;
+            for (k, wc) in w.iter().enumerate() {
+                #[allow(clippy::cast_possible_truncation)]
+                {
+                    slopes.d_i[img * c + k] = (r * (-2.0 * wc / d)) as f32;
+                    slopes.d_p[img * c + k] = (r * wc * nr / (d * d)) as f32;
+                }
+            }
+        }
+        softmax_grad(dims, labels, &slopes, 0.0, grad);
+        #[allow(clippy::cast_possible_truncation)]
+        let value = (total * r) as f32;
+        value
+    }
+
+    /// `Dice::new(Activation::Sigmoid)` with one channel (labels: the
+    /// foreground mask), `Mean` over the images: `p = 1/(1 + expf(−x))`
+    /// kept in `grad` and the sums, the ratio, then
+    /// `(d_p + d_i·g)·p(1 − p)`.
+    #[inline(never)]
+    pub fn plain_dice_sigmoid(x: &[f32], (n, c, s): Dims, labels: &[u8], grad: &mut [f32]) -> f32 {
+        assert_eq!(c, 1, "the binary case: one channel");
+        let mut sums = vec![[0.0f64; 3]; n];
+        for img in 0..n {
+            let acc = &mut sums[img];
+            let range = img * s..(img + 1) * s;
+            for ((p_out, &x), &y) in grad[range.clone()]
+                .iter_mut()
+                .zip(&x[range])
+                .zip(&labels[img * s..(img + 1) * s])
+            {
+                let p = 1.0 / (1.0 + libm::expf(-x));
+                *p_out = p;
+                let g = f64::from(y);
+                acc[0] += f64::from(p) * g;
+                acc[1] += f64::from(p);
+                acc[2] += g;
+            }
+        }
+        let (value, slopes) = dice_ratio(&sums);
+        for img in 0..n {
+            let (d_i, d_p) = (slopes.d_i[img], slopes.d_p[img]);
+            for (g, &y) in grad[img * s..(img + 1) * s]
+                .iter_mut()
+                .zip(&labels[img * s..(img + 1) * s])
+            {
+                let p = *g;
+                let v = d_p + f32::from(y) * d_i;
+                *g = v * p * (1.0 - p);
+            }
+        }
+        #[allow(clippy::cast_possible_truncation)]
+        let value = value as f32;
+        value
+    }
+}
+
 /// The CPU's model name from `/proc/cpuinfo`, if there is one.
 pub fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
