@@ -317,8 +317,16 @@ fn losses_on(isa: Isa, n: usize, offs: [usize; 3], pick: usize) {
 
 #[test]
 fn every_length_to_130_aligned() {
+    // Under miri (slow: about a second per length and ISA) the lengths
+    // around every register and chunk edge; natively all of them.
+    let edges = [
+        0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 130,
+    ];
     for isa in isas() {
         for n in 0..=130 {
+            if cfg!(miri) && !edges.contains(&n) {
+                continue;
+            }
             losses_on(isa, n, [0, 0, 0], n);
         }
     }
