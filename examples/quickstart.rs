@@ -4,9 +4,9 @@
 //! `cargo run --release --example quickstart`
 
 use simdloss::{
-    BinaryCrossEntropy, BinaryCrossEntropyWithLogits, ClassAxisLoss, ClassShape, Grad, Huber, Isa,
-    L1, LossError, Mse, PointwiseLoss, Reduction, SigmoidFocal, SmoothL1, SoftmaxCrossEntropy,
-    SoftmaxFocal,
+    Activation, BinaryCrossEntropy, BinaryCrossEntropyWithLogits, ClassAxisLoss, ClassShape, Dice,
+    DiceCrossEntropy, Grad, Huber, Isa, L1, LossError, Mse, PointwiseLoss, Reduction, SigmoidFocal,
+    SmoothL1, SoftmaxCrossEntropy, SoftmaxFocal,
 };
 
 /// A reproducible batch: a regression head's outputs and their targets.
@@ -178,6 +178,36 @@ fn main() -> Result<(), LossError> {
             &logits,
             map,
             mask.as_slice(),
+            Reduction::Mean,
+            Grad::overwrite(g),
+        )
+    })?;
+
+    // Dice + CE on the same map (MONAI's DiceCELoss: one softmax per pixel
+    // for both halves), and a binary map with the sigmoid Dice.
+    let dice_ce = DiceCrossEntropy::new()
+        .with_ignore_index(255)
+        .with_include_background(false);
+    show_class("seg_dice_ce", map, &logits, |isa, g| {
+        dice_ce.with_isa(isa)?.value_and_grad(
+            &logits,
+            map,
+            mask.as_slice(),
+            Reduction::Mean,
+            Grad::overwrite(g),
+        )
+    })?;
+    let binary = ClassShape::new(2, 1, 96 * 96)?;
+    let (logits, _) = batch(binary.len());
+    let foreground: Vec<u8> = (0..binary.samples())
+        .map(|j| u8::from(j % 3 == 0))
+        .collect();
+    let dice = Dice::new(Activation::Sigmoid);
+    show_class("binary_dice", binary, &logits, |isa, g| {
+        dice.with_isa(isa)?.value_and_grad(
+            &logits,
+            binary,
+            foreground.as_slice(),
             Reduction::Mean,
             Grad::overwrite(g),
         )
