@@ -11,6 +11,7 @@
 //! `[N, C, S]` in the logits' layout ([`Probabilities`]).
 
 use crate::error::LossError;
+use crate::kernel::labels::LabelRun;
 
 /// The default `ignore_index`, as in PyTorch.
 pub const DEFAULT_IGNORE_INDEX: i64 = -100;
@@ -145,47 +146,8 @@ pub trait Label: sealed::Sealed + Copy + Sync {
     fn labels(slice: &[Self]) -> Labels<'_>;
 }
 
-/// A slice of labels of one of the [`Label`] types.
 #[doc(hidden)]
-#[derive(Clone, Copy, Debug)]
-pub enum Labels<'a> {
-    U8(&'a [u8]),
-    U16(&'a [u16]),
-    U32(&'a [u32]),
-    U64(&'a [u64]),
-    I32(&'a [i32]),
-    I64(&'a [i64]),
-    Usize(&'a [usize]),
-}
-
-impl Labels<'_> {
-    /// The number of labels.
-    pub(crate) fn len(&self) -> usize {
-        match self {
-            Labels::U8(v) => v.len(),
-            Labels::U16(v) => v.len(),
-            Labels::U32(v) => v.len(),
-            Labels::U64(v) => v.len(),
-            Labels::I32(v) => v.len(),
-            Labels::I64(v) => v.len(),
-            Labels::Usize(v) => v.len(),
-        }
-    }
-
-    /// Label `j` as a wide integer (exact), or `None` past the end.
-    #[inline]
-    pub(crate) fn get(&self, j: usize) -> Option<i128> {
-        match self {
-            Labels::U8(v) => v.get(j).map(|&x| i128::from(x)),
-            Labels::U16(v) => v.get(j).map(|&x| i128::from(x)),
-            Labels::U32(v) => v.get(j).map(|&x| i128::from(x)),
-            Labels::U64(v) => v.get(j).map(|&x| i128::from(x)),
-            Labels::I32(v) => v.get(j).map(|&x| i128::from(x)),
-            Labels::I64(v) => v.get(j).map(|&x| i128::from(x)),
-            Labels::Usize(v) => v.get(j).and_then(|&x| i128::try_from(x).ok()),
-        }
-    }
-}
+pub use crate::kernel::labels::Labels;
 
 macro_rules! label {
     ($($t:ty => $variant:ident),*) => {$(
@@ -358,6 +320,14 @@ impl<'a> IndexLabels<'a> {
         Ok((this, weight_sum, count))
     }
 
+    /// The labels and ignore index, as the kernels read them.
+    pub(crate) fn run(&self) -> LabelRun<'a> {
+        LabelRun {
+            labels: self.labels,
+            ignore_index: self.ignore_index,
+        }
+    }
+
     /// The class of sample `j`, or `None` if it is ignored (or past the
     /// end).
     #[inline]
@@ -367,47 +337,5 @@ impl<'a> IndexLabels<'a> {
             return None;
         }
         usize::try_from(label).ok()
-    }
-}
-
-impl crate::kernel::labels::ClassLabels for IndexLabels<'_> {
-    fn classes_f32(&self, first: usize, out: &mut [f32]) {
-        let ignore = self.ignore_index;
-        // Validated already: every label is a class (< 2^24, exact in
-        // f32) or the ignore index. A branch-free loop per label type.
-        // In the label's own type: the ignore index as a `T` (`None` if no
-        // `T` equals it), so the loop is a compare and a conversion that
-        // the compiler vectorizes.
-        macro_rules! each {
-            ($v:expr, $t:ty) => {{
-                let (has_ignore, ignore_t) = match <$t>::try_from(ignore) {
-                    Ok(i) => (true, i),
-                    Err(_) => (false, 0),
-                };
-                let src = $v.get(first..).unwrap_or(&[]);
-                for (slot, &x) in out.iter_mut().zip(src) {
-                    #[allow(clippy::cast_precision_loss)]
-                    let class = x as f32;
-                    *slot = if has_ignore & (x == ignore_t) {
-                        -1.0
-                    } else {
-                        class
-                    };
-                }
-                let done = src.len().min(out.len());
-                if let Some(rest) = out.get_mut(done..) {
-                    rest.fill(-1.0);
-                }
-            }};
-        }
-        match self.labels {
-            Labels::U8(v) => each!(v, u8),
-            Labels::U16(v) => each!(v, u16),
-            Labels::U32(v) => each!(v, u32),
-            Labels::U64(v) => each!(v, u64),
-            Labels::I32(v) => each!(v, i32),
-            Labels::I64(v) => each!(v, i64),
-            Labels::Usize(v) => each!(v, usize),
-        }
     }
 }

@@ -577,7 +577,7 @@ impl Options<'_> {
                 let (checked, weight_sum, _) =
                     IndexLabels::validate(l, check_shape, self.ignore_index, ce_weight)?;
                 labels = checked;
-                (Target::Index(&labels), weight_sum)
+                (Target::Index(labels.run()), weight_sum)
             }
             TargetKind::Probabilities(t) => {
                 shape.check_len("target", shape.len(), t.len())?;

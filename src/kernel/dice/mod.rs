@@ -25,7 +25,7 @@ mod ratio;
 pub(crate) use ratio::Ratio;
 use ratio::{Sums, generalized, generalized_weights, term};
 
-use super::labels::ClassLabels;
+use super::labels::LabelRun;
 use crate::dispatch::{Isa, LanesFn};
 use crate::simd::accumulate::fold;
 use crate::simd::math::{exp_nonpos, log1p, sigmoid, sigmoid_exp, sigmoid_pair, sigmoid_pair_from};
@@ -52,7 +52,7 @@ pub enum Activation {
 pub(crate) enum Target<'a> {
     /// Class indices `[N, S]` (validated: each `< C`, or `< 2` for one
     /// channel, where they are the foreground mask).
-    Index(&'a dyn ClassLabels),
+    Index(LabelRun<'a>),
     /// Probabilities `[N, C, S]`.
     Probabilities(&'a [f32]),
 }
