@@ -834,3 +834,128 @@ fn dice_cross_entropy_errors() {
         }
     }
 }
+
+/// Finite gradients for every finite input (DESIGN.md's totality, issue 9):
+/// logits up to ±1e30, ±0, subnormals, with empty classes and all-ignored
+/// maps, every ratio and activation (`smooth_dr > 0`).
+#[test]
+fn finite_inputs_give_finite_results() {
+    let edges = [
+        0.0f32,
+        -0.0,
+        1e-40,
+        -1e-40,
+        1.0,
+        -1.0,
+        88.0,
+        -88.0,
+        1e4,
+        -1e4,
+        1e30,
+        -1e30,
+        f32::MAX,
+        f32::MIN,
+    ];
+    let mut rng = SplitMix64::new(0xF1_417E);
+    for (n, c, s) in [(2, 1, 70), (1, 3, 65), (2, 4, 5)] {
+        let shape = ClassShape::new(n, c, s).expect("valid");
+        for all_ignored in [false, true] {
+            let x: Vec<f32> = (0..shape.len())
+                .map(|_| edges[rng.below(edges.len() as u64) as usize])
+                .collect();
+            // Class 1 (and for C = 1 the foreground) never appears: empty.
+            let labels: Vec<u8> = (0..shape.samples())
+                .map(|j| {
+                    if all_ignored {
+                        255
+                    } else if c == 1 {
+                        0
+                    } else {
+                        (j % c) as u8 & !1
+                    }
+                })
+                .collect();
+            let none_x: Vec<f32> = x
+                .iter()
+                .map(|v| if v.abs() <= 1.0 { v.abs() } else { 0.5 })
+                .collect();
+            for act in [Activation::None, Activation::Sigmoid, Activation::Softmax] {
+                if c == 1 && act == Activation::Softmax {
+                    continue;
+                }
+                let input = if act == Activation::None { &none_x } else { &x };
+                let losses = [
+                    Loss::Dice(Dice::new(act).with_ignore_index(255)),
+                    Loss::Dice(
+                        Dice::new(act)
+                            .with_jaccard(true)
+                            .with_squared_pred(true)
+                            .with_ignore_index(255),
+                    ),
+                    Loss::Tversky(
+                        Tversky::new(act, 0.3, 0.7)
+                            .expect("valid")
+                            .with_ignore_index(255),
+                    ),
+                    Loss::Generalized(GeneralizedDice::new(act).with_ignore_index(255)),
+                    Loss::Generalized(
+                        GeneralizedDice::new(act)
+                            .with_batch(true)
+                            .with_ignore_index(255),
+                    ),
+                ];
+                for loss in losses {
+                    for isa in isas() {
+                        let mut g = vec![0.0f32; shape.len()];
+                        let v = with_loss!(loss, |l| l
+                            .with_isa(isa)
+                            .expect("available")
+                            .value_and_grad(
+                                input,
+                                shape,
+                                &labels[..],
+                                Reduction::Mean,
+                                Grad::overwrite(&mut g)
+                            )
+                            .expect("valid"));
+                        assert!(
+                            v.is_finite(),
+                            "{loss:?} {act:?} [{n},{c},{s}] {isa}: value {v}"
+                        );
+                        assert!(
+                            g.iter().all(|d| d.is_finite()),
+                            "{loss:?} {act:?} [{n},{c},{s}] {isa}: gradient"
+                        );
+                        if all_ignored {
+                            assert!(
+                                g.iter().all(|&d| d == 0.0),
+                                "ignored pixels get no gradient"
+                            );
+                        }
+                    }
+                }
+                if act == Activation::Softmax {
+                    // The CE half's gaps m − x must not overflow f32 (the
+                    // softmax CE's documented limit): no ±f32::MAX here.
+                    let x: Vec<f32> = x.iter().map(|v| v.clamp(-1e30, 1e30)).collect();
+                    let dce = DiceCrossEntropy::new().with_ignore_index(255);
+                    let mut g = vec![0.0f32; shape.len()];
+                    let v = dce
+                        .value_and_grad(
+                            &x,
+                            shape,
+                            &labels[..],
+                            Reduction::Mean,
+                            Grad::overwrite(&mut g),
+                        )
+                        .expect("valid");
+                    assert!(v.is_finite(), "Dice + CE [{n},{c},{s}]: value {v}");
+                    assert!(
+                        g.iter().all(|d| d.is_finite()),
+                        "Dice + CE [{n},{c},{s}]: gradient"
+                    );
+                }
+            }
+        }
+    }
+}
