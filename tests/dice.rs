@@ -959,3 +959,58 @@ fn finite_inputs_give_finite_results() {
         }
     }
 }
+
+/// An ignored pixel gets a zero gradient and counts nowhere even when its
+/// logits are NaN or all −∞ (no softmax); the other pixels are untouched
+/// by it (found by the fuzzer).
+#[test]
+fn ignored_pixel_with_bad_logits_is_inert() {
+    let shape = ClassShape::new(1, 3, 4).expect("valid");
+    let clean: Vec<f32> = (0..12).map(|i| (i as f32 - 5.0) * 0.5).collect();
+    let labels = [0u8, 255, 2, 1];
+    for bad in [f32::NAN, f32::NEG_INFINITY] {
+        let mut x = clean.clone();
+        for c in 0..3 {
+            x[c * 4 + 1] = bad; // pixel 1, every class
+        }
+        for act in [Activation::Sigmoid, Activation::Softmax] {
+            for isa in isas() {
+                let dice = Dice::new(act)
+                    .with_ignore_index(255)
+                    .with_isa(isa)
+                    .expect("available");
+                let (mut g_bad, mut g_clean) = (vec![0.0f32; 12], vec![0.0f32; 12]);
+                let v_bad = dice
+                    .value_and_grad(
+                        &x,
+                        shape,
+                        &labels[..],
+                        Reduction::Mean,
+                        Grad::overwrite(&mut g_bad),
+                    )
+                    .expect("valid");
+                let v_clean = dice
+                    .value_and_grad(
+                        &clean,
+                        shape,
+                        &labels[..],
+                        Reduction::Mean,
+                        Grad::overwrite(&mut g_clean),
+                    )
+                    .expect("valid");
+                assert!(
+                    same_bits(v_bad, v_clean),
+                    "{bad} {act:?} {isa}: value {v_bad} vs {v_clean}"
+                );
+                for i in 0..12 {
+                    let want = if i % 4 == 1 { 0.0 } else { g_clean[i] };
+                    assert!(
+                        same_bits(g_bad[i], want),
+                        "{bad} {act:?} {isa}: grad[{i}] {}",
+                        g_bad[i]
+                    );
+                }
+            }
+        }
+    }
+}

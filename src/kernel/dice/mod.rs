@@ -791,7 +791,9 @@ fn pass_gradient<L: Lanes>(
                             let ce_grad = total.eq(0.0).select(0.0, total * pr) - a;
                             d += ce_grad * ce.grad_scale;
                         }
-                        set_reg(&mut g, r, d);
+                        // An ignored pixel gets 0, even where its logits
+                        // are NaN or make no softmax.
+                        set_reg(&mut g, r, reg(l, &t.labels, r).ge(0.0).select(d, 0.0));
                     }
                     store_chunk(l, buf, plane(p, image, c) + pixel, t.len, &g, accumulate);
                 }
@@ -829,7 +831,9 @@ fn pass_gradient<L: Lanes>(
                         } else {
                             v
                         };
-                        set_reg(&mut g, r, d);
+                        // An ignored pixel gets 0, even where its logits
+                        // are NaN or make no softmax.
+                        set_reg(&mut g, r, reg(l, &t.labels, r).ge(0.0).select(d, 0.0));
                     }
                     store_chunk(l, buf, base, t.len, &g, accumulate);
                 }
