@@ -17,6 +17,10 @@
 //! on two opaque shapes, one for each kernel (a classifier with at least
 //! `ROW_KERNEL_MIN_CLASSES` classes: the row kernel; a segmentation map:
 //! the tile kernel), with `u8` and `i64` labels and probability targets.
+//! The Dice family ([`Dice`] and its Jaccard form, [`Tversky`],
+//! [`GeneralizedDice`]) runs every activation with and without its options
+//! on a one-channel (binary) and a multi-class opaque shape, with the same
+//! label types and probability targets.
 
 #![no_std]
 #![no_main]
@@ -25,10 +29,9 @@ use core::hint::black_box;
 
 use simdloss::loss::softmax::ROW_KERNEL_MIN_CLASSES;
 use simdloss::{
-    ClassAxisLoss,
-    BinaryCrossEntropy, BinaryCrossEntropyWithLogits, ClassShape, Grad, Huber, Isa, L1, Label, Mse,
-    PointwiseLoss, Probabilities, Reduction, SigmoidFocal, SmoothL1, SoftmaxCrossEntropy,
-    SoftmaxFocal,
+    Activation, BinaryCrossEntropy, BinaryCrossEntropyWithLogits, ClassAxisLoss, ClassShape, Dice,
+    GeneralizedDice, Grad, Huber, Isa, L1, Label, Mse, PointwiseLoss, Probabilities, Reduction,
+    SigmoidFocal, SmoothL1, SoftmaxCrossEntropy, SoftmaxFocal, Tversky,
 };
 
 /// Every verb of `loss`, on every ISA and on the default one, with opaque
@@ -160,6 +163,107 @@ fn class_losses(shape: ClassShape, labels8: &[u8], labels64: &[i64], b: &mut Cla
     class_verbs(SoftmaxCrossEntropy::default(), focal, shape, labels64, b);
 }
 
+/// Every verb of a Dice-family `loss` with index labels `labels` and with
+/// probability targets, on `shape`.
+#[inline(never)]
+fn dice_verbs<L: ClassAxisLoss, T: Label>(
+    loss: L,
+    shape: ClassShape,
+    labels: &[T],
+    b: &mut ClassBuffers<'_>,
+) {
+    let x = black_box(b.logits);
+    let labels = black_box(labels);
+    let probs = Probabilities(black_box(b.probs));
+    let mean = black_box(Reduction::Mean);
+    let sum = black_box(Reduction::Sum);
+    let scale = black_box(0.5f32);
+    let _ = black_box(loss.value(x, shape, labels, mean));
+    let _ = black_box(loss.value(x, shape, labels, sum));
+    let _ = black_box(loss.value(x, shape, probs, mean));
+    let g = black_box(&mut *b.grad);
+    let _ = black_box(loss.value_and_grad(x, shape, labels, mean, Grad::overwrite(g)));
+    let g = black_box(&mut *b.grad);
+    let _ =
+        black_box(loss.value_and_grad(x, shape, labels, sum, Grad::accumulate(g).scaled(scale)));
+    let g = black_box(&mut *b.grad);
+    let _ = black_box(loss.value_and_grad(x, shape, probs, mean, Grad::overwrite(g)));
+    let g = black_box(&mut *b.grad);
+    let _ = black_box(loss.value_and_grad(x, shape, probs, sum, Grad::accumulate(g).scaled(scale)));
+    let _ = black_box(loss.per_element(x, shape, labels, black_box(&mut *b.out)));
+    let _ = black_box(loss.per_element(x, shape, probs, black_box(&mut *b.out)));
+    black_box(loss.isa());
+}
+
+/// The Dice family with every activation, with and without options, on
+/// every ISA and the default one, on `shape`.
+#[inline(never)]
+fn dice_losses(shape: ClassShape, labels8: &[u8], labels64: &[i64], b: &mut ClassBuffers<'_>) {
+    let weight = black_box(b.weight);
+    for activation in [Activation::Sigmoid, Activation::Softmax, Activation::None] {
+        let activation = black_box(activation);
+        let dice = Dice::new(activation);
+        let Ok(jaccard) = dice
+            .with_jaccard(black_box(true))
+            .with_squared_pred(black_box(true))
+            .with_include_background(black_box(false))
+            .with_batch(black_box(true))
+            .with_ignore_index(black_box(255))
+            .with_weight(weight)
+            .with_smooth(black_box(0.5), black_box(1.0))
+        else {
+            return;
+        };
+        black_box((
+            jaccard.jaccard(),
+            jaccard.activation(),
+            jaccard.squared_pred(),
+            jaccard.include_background(),
+            jaccard.batch(),
+            jaccard.smooth(),
+            jaccard.ignore_index(),
+            jaccard.weight(),
+            jaccard.isa(),
+        ));
+        let Ok(tversky) = Tversky::new(activation, black_box(0.3), black_box(0.7)) else {
+            return;
+        };
+        let tversky_w = tversky
+            .with_weight(weight)
+            .with_ignore_index(black_box(255));
+        black_box((tversky_w.alpha_beta(), tversky_w.weight()));
+        let generalized = GeneralizedDice::new(activation);
+        let Ok(generalized_o) = generalized
+            .with_batch(black_box(true))
+            .with_squared_pred(black_box(true))
+            .with_include_background(black_box(false))
+            .with_ignore_index(black_box(255))
+            .with_smooth(black_box(0.0), black_box(1e-5))
+        else {
+            return;
+        };
+        black_box((generalized_o.batch(), generalized_o.smooth()));
+        for isa in Isa::ALL {
+            let isa = black_box(isa);
+            if let (Ok(d), Ok(j)) = (dice.with_isa(isa), jaccard.with_isa(isa)) {
+                dice_verbs(d, shape, labels8, b);
+                dice_verbs(j, shape, labels64, b);
+            }
+            if let (Ok(t), Ok(tw)) = (tversky.with_isa(isa), tversky_w.with_isa(isa)) {
+                dice_verbs(t, shape, labels64, b);
+                dice_verbs(tw, shape, labels8, b);
+            }
+            if let (Ok(g), Ok(go)) = (generalized.with_isa(isa), generalized_o.with_isa(isa)) {
+                dice_verbs(g, shape, labels8, b);
+                dice_verbs(go, shape, labels64, b);
+            }
+        }
+        dice_verbs(dice, shape, labels64, b);
+        dice_verbs(tversky, shape, labels8, b);
+        dice_verbs(generalized, shape, labels64, b);
+    }
+}
+
 fn run() {
     let mut x = [0.0f32; 300];
     let mut y = [0.0f32; 300];
@@ -253,6 +357,13 @@ fn run() {
     let tile = ClassShape::new(black_box(2), black_box(5), black_box(30));
     for shape in [row, tile].into_iter().flatten() {
         class_losses(shape, labels8, labels64, &mut b);
+    }
+    // The Dice family: a binary map (one channel, labels the 0/1 mask) and
+    // a multi-class one, both opaque.
+    let binary = ClassShape::new(black_box(2), black_box(1), black_box(30));
+    let multi = ClassShape::new(black_box(2), black_box(5), black_box(30));
+    for shape in [binary, multi].into_iter().flatten() {
+        dice_losses(shape, labels8, labels64, &mut b);
     }
 
     black_box(Isa::best());

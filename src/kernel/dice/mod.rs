@@ -201,7 +201,10 @@ fn run<L: Lanes>(l: L, p: &Problem<'_>, output: Output<'_>) -> Totals {
     // exp to recompute: p (softmax) or e^−|x| (sigmoid).
     let keep_p = !accumulate && p.activation != Activation::None;
     let images_per_group = if p.batch { p.n } else { 1 };
-    let first = p.first_class;
+    // execute() checked c <= MAX_CLASSES and first_class < c; the clamps
+    // say so to the optimizer (no panic path survives in the slicing).
+    let classes = p.c.min(MAX_CLASSES);
+    let first = p.first_class.min(classes);
     let mut sums = [Sums::default(); MAX_CLASSES];
     let mut coefficients = [(0.0f32, 0.0f32); MAX_CLASSES];
     let mut weights = [0.0f64; MAX_CLASSES];
@@ -210,7 +213,7 @@ fn run<L: Lanes>(l: L, p: &Problem<'_>, output: Output<'_>) -> Totals {
     let mut term_index = 0usize;
     for group in 0..p.groups() {
         let images = group * images_per_group..(group + 1) * images_per_group;
-        let sums = &mut sums[..p.c];
+        let sums = &mut sums[..classes];
         sums.fill(Sums::default());
         for image in images.clone() {
             let scratch = if keep_p { grad.as_deref_mut() } else { None };
@@ -256,7 +259,7 @@ fn run<L: Lanes>(l: L, p: &Problem<'_>, output: Output<'_>) -> Totals {
             continue;
         };
         let scale = f64::from(scale);
-        for (k, coefficient) in coefficients[..p.c].iter_mut().enumerate() {
+        for (k, coefficient) in coefficients[..classes].iter_mut().enumerate() {
             *coefficient = match k.checked_sub(first).and_then(|k| derivatives.get(k)) {
                 #[allow(clippy::cast_possible_truncation)]
                 Some(d) => ((scale * d.d_intersection) as f32, (scale * d.d_pred) as f32),
@@ -264,7 +267,15 @@ fn run<L: Lanes>(l: L, p: &Problem<'_>, output: Output<'_>) -> Totals {
             };
         }
         for image in images {
-            pass_gradient(l, p, image, &coefficients[..p.c], buf, accumulate, keep_p);
+            pass_gradient(
+                l,
+                p,
+                image,
+                &coefficients[..classes],
+                buf,
+                accumulate,
+                keep_p,
+            );
         }
     }
     Totals {
@@ -726,7 +737,11 @@ fn derivative<L: Lanes>(
         } else {
             l.splat(1.0)
         };
-        set_reg(&mut v, r, valid.select(alpha * g + beta * dp, 0.0));
+        // A coefficient can round to ±∞ in f32 (a class of tiny target
+        // mass): its product with a zero factor is 0, not NaN.
+        let ag = g.eq(0.0).select(0.0, alpha * g);
+        let bd = dp.eq(0.0).select(0.0, beta * dp);
+        set_reg(&mut v, r, valid.select(ag + bd, 0.0));
     }
     v
 }
