@@ -3,10 +3,13 @@
 
 The byte format is documented in fuzz/src/input.rs (floats, streams, shape
 header) and fuzz/src/regression.rs (the regression target's layout). Run
-from anywhere: `python3 fuzz/seeds.py`; it rewrites fuzz/corpus/<target>/.
+from anywhere: `python3 fuzz/seeds.py [target ...]`; it rewrites
+fuzz/corpus/<target>/ of the named targets (all without arguments).
 """
+import math
 import os
 import struct
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -372,6 +375,164 @@ def softmax_seeds():
     return seeds
 
 
+# ---- dice (fuzz/src/dice.rs) ----
+
+DICE_MAX_LOGITS = 10800
+ACTIVATIONS = dict(sigmoid=0, softmax=1, none=2)
+RATIOS = dict(dice=0, jaccard=1, tversky=2, generalized=3)
+
+
+def dice_shape(n, c, s):
+    """N, C, S and the class-mode byte that decode to exactly [n, c, s]."""
+    assert 1 <= n <= 4 and 1 <= c <= 130 and 1 <= s <= 300 and n * c * s <= DICE_MAX_LOGITS, (n, c, s)
+    mode = 0 if c <= 9 else 6
+    return bytes([n - 1, c - 1]) + struct.pack('<H', s - 1) + bytes([mode])
+
+
+def scaled_int(v, m, limit):
+    """Whether v * m is an integer in [0, limit)."""
+    return math.isfinite(v) and v * m == int(v * m) and 0 <= v * m < limit
+
+
+def dice_param(v):
+    """alpha / beta: 0.5, k/64, 0 or 1 by their selectors, else the float."""
+    if v == 0.5:
+        return bytes([0])
+    if v in (0.0, 1.0):
+        return bytes([3, int(v)])
+    if scaled_int(v, 64, 256):
+        return bytes([1, int(v * 64)])
+    return bytes([2]) + f(v)
+
+
+SMOOTH_PICKS = {0.0: 0, 1e-5: 1, 1.0: 2, 1e-3: 3}
+
+
+def dice_smooth(smooth):
+    """None: the defaults; a pair of picked values (or u16/256 ones), else raw floats."""
+    if smooth is None:
+        return bytes([0])
+    nr, dr = smooth
+
+    def pick(v):
+        if v in SMOOTH_PICKS:
+            return bytes([SMOOTH_PICKS[v]])
+        if scaled_int(v, 256, 65536):
+            return bytes([4]) + struct.pack('<H', int(v * 256))
+        return bytes([5]) + f(v)
+    if all(v in SMOOTH_PICKS or scaled_int(v, 256, 65536) for v in (nr, dr)):
+        return bytes([1]) + pick(nr) + pick(dr)
+    return bytes([2]) + f(nr) + f(dr)
+
+
+DICE_IGNORE = {None: 0, 255: 1, 0: 2, 'c-1': 3, 'c': 4, -1: 5, 1: 7}
+
+
+def dice_ignore(ignore):
+    if ignore in DICE_IGNORE:
+        return bytes([DICE_IGNORE[ignore]])
+    return bytes([6]) + struct.pack('<q', ignore)
+
+
+def dice(n, c, s, logits, act='softmax', ratio='dice', alpha=0.5, beta=0.5, squared=False, background=True,
+         batch=False, weighted=False, tail_guard=False, domain=True, smooth=None, ignore=None, ltype='i64',
+         reds=0, scale_o=nice(1.0), scale_a=nice(0.5), lseed=1, ignore_rate=0, invalid_rate=0, present=255,
+         lpatches=(), probs=None, weight=None, grad=None, offs=(0, 0, 0), sels=(0, 0, 0, 0, 0)):
+    flags = ((1 if squared else 0) | (0 if background else 2) | (4 if batch else 0) | (8 if weighted else 0)
+             | (16 if tail_guard else 0) | (64 if domain else 0))
+    out = dice_shape(n, c, s) + bytes(offs) + bytes(sels) + bytes([ACTIVATIONS[act], RATIOS[ratio]])
+    out += dice_param(alpha) + dice_param(beta) + bytes([flags]) + dice_smooth(smooth) + dice_ignore(ignore)
+    out += bytes([LABEL_TYPES[ltype], reds]) + scale_o + scale_a
+    out += struct.pack('<Q', lseed) + bytes([ignore_rate, 224 + invalid_rate if invalid_rate else 0, present])
+    out += bytes([len(lpatches)])
+    for pos, sel in lpatches:
+        out += struct.pack('<H', pos) + bytes([sel])
+        if sel % 16 == 15:
+            out += struct.pack('<q', -(1 << 40))
+    out += logits
+    out += probs if probs is not None else rng(lseed + 1, unit_interval())
+    out += weight if weight is not None else rng(lseed + 2, uniform(nice(4.0)))
+    out += grad if grad is not None else rng(lseed + 3, uniform(nice(1.0)))
+    return out
+
+
+def dice_seeds():
+    seeds = {}
+    logit = lambda seed, scale=6.0, p=(): rng(seed, uniform(nice(scale)), p)
+    # The common cases: binary sigmoid, multi-class softmax with every option.
+    seeds['binary_sigmoid'] = dice(1, 1, 5, logit(1), act='sigmoid', ltype='u8')
+    seeds['binary_batch_tails'] = dice(4, 1, 300, logit(2), act='sigmoid', batch=True, ltype='u8', reds=3,
+                                       offs=(1, 2, 3), tail_guard=True)
+    seeds['softmax_options'] = dice(2, 4, 130, logit(3), background=False, weighted=True, ignore=255,
+                                    ignore_rate=40, ltype='i64', reds=1, offs=(5, 0, 9))
+    seeds['jaccard_squared'] = dice(1, 9, 64, logit(4), ratio='jaccard', squared=True, ltype='u16')
+    seeds['tversky'] = dice(3, 3, 65, logit(5), act='sigmoid', ratio='tversky', alpha=0.3, beta=0.7,
+                            weighted=True, ltype='i32', reds=2)
+    seeds['generalized_empty'] = dice(2, 5, 129, logit(6), ratio='generalized', batch=True, present=2,
+                                      ltype='usize')
+    seeds['none_probabilities'] = dice(2, 3, 100, rng(7, unit_interval()), act='none', squared=True,
+                                       smooth=(1.0, 1.0), ltype='u64')
+    seeds['classes_128'] = dice(1, 128, 20, logit(8), ratio='generalized', ignore='c-1', ignore_rate=30)
+    # All ignored with s_dr = 0 (NaN, as MONAI), and every label ignored at s_dr > 0.
+    seeds['all_ignored_zero_smooth'] = dice(2, 4, 80, logit(9), ltype='u8', ignore=255, ignore_rate=255,
+                                            smooth=(0.0, 0.0))
+    seeds['all_ignored'] = dice(3, 2, 70, logit(10), act='sigmoid', ignore=0, ignore_rate=255, reds=3)
+    # Shape errors: too many classes, one channel with softmax / without background.
+    seeds['classes_129'] = dice(1, 129, 3, logit(11))
+    seeds['one_channel_softmax'] = dice(2, 1, 10, logit(12), ltype='u8')
+    seeds['one_channel_no_background'] = dice(2, 1, 10, logit(13), act='sigmoid', background=False)
+    # Weights: negative, wrong length (also the usual C instead of C - 1).
+    seeds['weight_negative'] = dice(2, 3, 40, logit(14), weighted=True, domain=False,
+                                    weight=rng(15, unit_interval(), [(1, nice(-1.5))]))
+    seeds['weight_length'] = dice(2, 4, 40, logit(16), background=False, weighted=True, sels=(0, 0, 160, 0, 0))
+    # Labels: invalid ones, odd values by patch; parameters: invalid smoothing, α, β.
+    seeds['labels_invalid'] = dice(3, 5, 30, logit(17), invalid_rate=20, ltype='i64')
+    seeds['label_patches'] = dice(2, 1, 70, logit(18), act='sigmoid', ltype='u16',
+                                  lpatches=[(3, 0), (40, 2), (69, 15)])
+    seeds['smooth_invalid'] = dice(1, 3, 20, logit(19), smooth=(-1.0, float('nan')))
+    seeds['tversky_invalid'] = dice(1, 3, 20, logit(20), ratio='tversky', alpha=float('nan'),
+                                    beta=float('inf'))
+    # Edge values outside the reference domain: specials, huge logits, NaN at tile edges.
+    seeds['specials'] = dice(1, 2, NSPECIAL, explicit([special(k) for k in S]), act='sigmoid', domain=False,
+                             probs=explicit([special(k) for k in reversed(list(S))]))
+    seeds['huge_logits'] = dice(2, 3, 100, rng(21, log_uniform(90, 38)), domain=False)
+    seeds['nan_edges'] = dice(2, 2, 130, logit(22, p=[(i, special('nan')) for i in (0, 63, 64, 129)]),
+                              act='none', domain=False, ignore=255, ignore_rate=30)
+    # NaN and infinite logits at ignored pixels (which must get a zero gradient).
+    seeds['nan_ignored'] = dice(1, 3, 8, logit(27, p=[(i, special('nan')) for i in range(0, 24, 3)]),
+                                act='sigmoid', domain=False, ignore=255, ignore_rate=255)
+    seeds['inf_ignored_softmax'] = dice(1, 3, 8, logit(28, p=[(i, special('neginf')) for i in (0, 8, 16)]),
+                                        domain=False, ignore=255, ignore_rate=255)
+    # Wrong lengths of input, target, weight, grad, out; gradient scales.
+    seeds['mismatch'] = dice(2, 3, 33, logit(23), weighted=True, sels=(161, 162, 163, 164, 165))
+    seeds['scales'] = dice(2, 3, 65, logit(24), scale_o=special('nan'), scale_a=special('inf'), reds=1)
+    seeds['random_bits'] = dice(3, 7, 50, rng(25, random_bits()), domain=False, grad=rng(26, random_bits()))
+    # Reported failures (each fails a documented bound or rule; kept as
+    # regression inputs). Raw fuzzer finds: the rest of each case comes from
+    # the data-seeded generator, so they cannot be rebuilt from dice().
+    # Softmax gradient within 2^-18 max|g|: cancels when v is the same in
+    # every class (all-one / all-zero probability targets).
+    seeds['bug_grad_cancel_all_ones'] = bytes.fromhex(
+        '00021300000000000000000202400000000000000001038100000500090000000000010000004a0001050102400002200001'
+        '000000000000002800ff000203000000000000000002800100020200bfbfbfbfbfbfbfbfbfbfbf0000c07f02010000807f40'
+        '000005000240000000000202019a99993e03013333333f000220480000010000000000040000')
+    seeds['bug_grad_cancel_zero_targets'] = bytes.fromhex(
+        '01012481000000000000000000f4020000000000010500024000022000014b4b4b4b4b4b4b4b4b4b4b4b4b4b4d4b4b4b4b4b'
+        '4b4b4b4b4b4b4b4b4b4b4b0003000200050000000000020001000204000000040000000002400000')
+    # NaN gradients for finite inputs: an f32 coefficient overflows (inf * 0):
+    # generalized weights of tiny (non-zero) target masses, Tversky beta ~ 1e38.
+    seeds['bug_generalized_tiny_mass'] = bytes.fromhex('0240002000000000000000c577d77f0025004005009e000000000006400502bf40020209000000000001')
+    seeds['bug_generalized_tiny_mass_squared'] = bytes.fromhex('002000000204d800')
+    seeds['bug_tversky_huge_beta'] = bytes.fromhex('fffe08ffff00004b4ccc')
+    # Value within 2^-21 (1 + |v|): Jaccard, squared, no activation, soft
+    # targets, 120 classes (2.3 of the bound); Tversky (alpha + beta > 1)
+    # with squared_pred, whose denominator can cancel (46 of the bound).
+    seeds['bug_value_jaccard_squared'] = bytes.fromhex('2a000109ffffff000921')
+    seeds['bug_value_tversky_squared'] = dice(1, 7, 1, rng(6, uniform(nice(6.0))), ratio='tversky', alpha=3.0625,
+                                              squared=True, background=False, batch=True, weighted=True, lseed=6)
+    return seeds
+
+
 def write(target, seeds):
     d = os.path.join(HERE, 'corpus', target)
     os.makedirs(d, exist_ok=True)
@@ -383,7 +544,9 @@ def write(target, seeds):
     print(f'{target}: {len(seeds)} seeds, {sum(map(len, seeds.values()))} bytes')
 
 
+TARGETS = dict(regression=regression_seeds, binary=binary_seeds, softmax=softmax_seeds, dice=dice_seeds)
+
 if __name__ == '__main__':
-    write('regression', regression_seeds())
-    write('binary', binary_seeds())
-    write('softmax', softmax_seeds())
+    # `python3 fuzz/seeds.py [target ...]`: the named targets, or all.
+    for name in sys.argv[1:] or TARGETS:
+        write(name, TARGETS[name]())
