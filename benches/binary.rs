@@ -4,7 +4,8 @@
 //!
 //! - `triad/<isa>`: the streaming triad `c[i] = a[i] + k·b[i]` for the
 //!   widest vectors this CPU has (the memory traffic of a fused pass).
-//! - `plain`: the scalar loop a user would write with `libm`, already
+//! - `plain`: the scalar loop a user would write with `libm`
+//!   (`common::binary`, shared with `examples/bench_report.rs`), already
 //!   economical: one `expf` + one `log1pf` per logit (σ reuses `e^−|x|`),
 //!   `powf` once per element for focal, `logf` twice for BCE. Bar
 //!   (DESIGN.md §4): fused BCE-with-logits and focal ≥ 8× faster on
@@ -23,7 +24,11 @@ mod common;
 use std::hint::black_box;
 use std::time::Duration;
 
-use common::{AlignedBuf, SIZES, TRIAD_K, TriadFn, fill_uniform};
+// The plain loops are `plain::*` here, as the regression ones are in
+// `benches/pointwise.rs`.
+use common::binary::{self as plain, ALPHA, Buffers, GAMMA};
+use common::plain::PlainFn;
+use common::{SIZES, TRIAD_K, TriadFn};
 use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
@@ -31,108 +36,6 @@ use simdloss::{
     BinaryCrossEntropy, BinaryCrossEntropyWithLogits, Grad, Isa, PointwiseLoss, Reduction,
     SigmoidFocal,
 };
-
-/// Focal loss parameters (torchvision's defaults).
-const ALPHA: f32 = 0.25;
-const GAMMA: f32 = 2.0;
-
-/// The plain scalar loops: one pass over zipped slices, the value summed
-/// in f64, the gradient of the mean written in place, `libm` for the
-/// transcendental functions. Each returns the mean loss.
-mod plain {
-    use super::{ALPHA, GAMMA};
-    use crate::common::plain::{inv_len, mean};
-
-    /// BCE: `−[y·max(ln p, −100) + (1−y)·max(ln(1−p), −100)]`, gradient
-    /// `(p − y)/max(p(1−p), 1e−12)/n`.
-    #[inline(never)]
-    pub fn bce(p: &[f32], y: &[f32], grad: &mut [f32]) -> f32 {
-        let scale = inv_len(p.len());
-        let mut sum = 0.0f64;
-        for ((g, &p), &y) in grad.iter_mut().zip(p).zip(y) {
-            let lp = libm::logf(p).max(-100.0);
-            let lq = libm::logf(1.0 - p).max(-100.0);
-            sum += f64::from(-(y * lp + (1.0 - y) * lq));
-            *g = (p - y) / (p * (1.0 - p)).max(1e-12) * scale;
-        }
-        mean(sum, p.len())
-    }
-
-    /// BCE with logits: `(1−y)x + softplus(−x)` with
-    /// `softplus(−x) = max(−x, 0) + log1p(e^−|x|)`, gradient `(σ(x) − y)/n`
-    /// with σ from the same `e^−|x|`.
-    #[inline(never)]
-    pub fn bce_with_logits(x: &[f32], y: &[f32], grad: &mut [f32]) -> f32 {
-        let scale = inv_len(x.len());
-        let mut sum = 0.0f64;
-        for ((g, &x), &y) in grad.iter_mut().zip(x).zip(y) {
-            let e = libm::expf(-x.abs());
-            let softplus_neg = (-x).max(0.0) + libm::log1pf(e);
-            sum += f64::from((1.0 - y) * x + softplus_neg);
-            let p = if x >= 0.0 {
-                1.0 / (1.0 + e)
-            } else {
-                e / (1.0 + e)
-            };
-            *g = (p - y) * scale;
-        }
-        mean(sum, x.len())
-    }
-
-    /// torchvision's sigmoid focal loss and its derivative:
-    /// `α_t·q^γ·ce` with `q = 1 − p_t`, derivative
-    /// `α_t·[γ·q^(γ−1)·p(1−p)(1−2y)·ce + q^γ·(p − y)]` (one `powf`).
-    #[inline(never)]
-    pub fn focal(x: &[f32], y: &[f32], grad: &mut [f32]) -> f32 {
-        let scale = inv_len(x.len());
-        let mut sum = 0.0f64;
-        for ((g, &x), &y) in grad.iter_mut().zip(x).zip(y) {
-            let e = libm::expf(-x.abs());
-            let ce = (1.0 - y) * x + (-x).max(0.0) + libm::log1pf(e);
-            let p = if x >= 0.0 {
-                1.0 / (1.0 + e)
-            } else {
-                e / (1.0 + e)
-            };
-            let q = p * (1.0 - y) + (1.0 - p) * y;
-            let q_gm1 = libm::powf(q, GAMMA - 1.0);
-            let q_g = q_gm1 * q;
-            let alpha_t = ALPHA * y + (1.0 - ALPHA) * (1.0 - y);
-            sum += f64::from(alpha_t * q_g * ce);
-            let dq = p * (1.0 - p) * (1.0 - 2.0 * y);
-            *g = alpha_t * (GAMMA * q_gm1 * dq * ce + q_g * (p - y)) * scale;
-        }
-        mean(sum, x.len())
-    }
-}
-
-/// The signature shared by the plain loops.
-type PlainFn = fn(&[f32], &[f32], &mut [f32]) -> f32;
-
-/// Inputs of one size: logits, probabilities, hard targets, gradient.
-struct Buffers {
-    logits: AlignedBuf,
-    probabilities: AlignedBuf,
-    targets: AlignedBuf,
-    grad: AlignedBuf,
-}
-
-impl Buffers {
-    fn new(n: usize) -> Self {
-        let mut targets = AlignedBuf::uniform(n, 0, 0xb1_0003, 0.0, 1.0);
-        for t in targets.as_mut_slice() {
-            *t = if *t < 0.5 { 0.0 } else { 1.0 };
-        }
-        let mut grad = AlignedBuf::new(n, 0);
-        fill_uniform(grad.as_mut_slice(), 0xb1_0004, -1.0, 1.0);
-        Self {
-            logits: AlignedBuf::uniform(n, 0, 0xb1_0001, -8.0, 8.0),
-            probabilities: AlignedBuf::uniform(n, 0, 0xb1_0002, 0.0, 1.0),
-            targets,
-            grad,
-        }
-    }
-}
 
 /// One `<name>/<n>` group: the fused call on every available ISA, the
 /// triad and the plain loop, over the same buffers.

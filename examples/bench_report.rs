@@ -1,30 +1,65 @@
-//! Prints a markdown table of the regression losses' fused value + gradient
-//! speed on every ISA this CPU has, against the two yardsticks of
-//! DESIGN.md §4 measured in the same run: the streaming triad
-//! `c[i] = a[i] + k·b[i]` (bar: ≤ 1.15× its time at 2^18 and 2^24 elements)
-//! and the plain scalar loop a user would write (bar: ≥ 6× faster at 4096
-//! elements). The bars are judged on the ISA `Isa::best()` picks.
+//! Prints markdown tables of simdloss's fused value + gradient speed on
+//! every ISA this CPU has, against yardsticks measured in the same run: the
+//! streaming triad `c[i] = a[i] + k·b[i]` (the memory traffic of a fused
+//! pass) and the plain scalar loop a user would write.
 //!
 //! ```text
-//! cargo run --release --example bench_report [--softmax-only] [--dice-only] [--no-softmax] [--no-dice]
+//! cargo run --release --example bench_report [FLAGS]
 //! ```
 //!
-//! `--softmax-only` and `--dice-only` run only their table (both: both);
-//! `--no-softmax` and `--no-dice` skip theirs.
+//! Sections, in the order they print, and the flags that select them:
 //!
-//! A second table (skipped by `--no-softmax`; `--softmax-only` runs only
-//! it) times softmax cross-entropy (`Reduction::Mean`, index labels,
-//! gradient overwritten) on `[N, C, S]` shapes: ImageNet `[4096, 1000,
-//! 1]`, a 32k vocabulary `[64, 32000, 1]` (row kernel), VOC `[4, 21,
-//! 512²]` NCHW and `[65536, 21, 1]` channels-last (tile kernel), in ns per
-//! logit against a streaming triad over the same bytes (one read of every
-//! logit, one write of every gradient element), the plain scalar loop
-//! (bar: ≥ 8× on AVX-512, ≥ 4× on AVX2), and, for the NCHW map,
-//! transposing to channels-last and running the `[N·H·W, 21, 1]` call
-//! (bar: the NCHW call is faster per logit).
+//! | section | flag: only it | flag: skip it |
+//! |---|---|---|
+//! | regression losses | (runs unless an `--X-only` flag is given) | — |
+//! | transcendental pointwise losses, then small calls | `--binary-only` | `--no-binary` |
+//! | softmax cross-entropy | `--softmax-only` | `--no-softmax` |
+//! | Dice family | `--dice-only` | `--no-dice` |
 //!
-//! A third table (skipped by `--no-dice`; `--dice-only` runs only it)
-//! times the Dice family (`Reduction::Mean`, `u8` index labels, gradient
+//! Without flags every section runs. `--binary-only`, `--softmax-only` and
+//! `--dice-only` run only their sections (several: all of those); a
+//! `--no-X` flag skips its section even if `--X-only` selected it. An
+//! unknown flag is reported on stderr and ignored.
+//!
+//! **Regression losses** (MSE, L1, Huber δ = 1, `SmoothL1` β = 1) against
+//! the two yardsticks of DESIGN.md §4: the triad (bar: ≤ 1.15× its time at
+//! 2^18 and 2^24 elements) and the plain scalar loop (bar: ≥ 6× faster at
+//! 4096 elements), judged on the ISA `Isa::best()` picks; 4096 also with
+//! every buffer one element past alignment.
+//!
+//! **Transcendental pointwise losses** (`--binary-only`; skipped by
+//! `--no-binary`): BCE on probabilities uniform in [0, 1), BCE with
+//! logits and sigmoid focal (α = 0.25, γ = 2) on logits uniform in
+//! [−8, 8), hard targets (0 or 1, half each), and `exp` over a slice
+//! (`simdloss::elementwise::map(isa, Function::Exp, logits, out)`), at
+//! 4096, 2^18 and 2^24 elements, beside the triad and the plain `libm`
+//! loop (`benches/common`'s `binary` module, shared with
+//! `benches/binary.rs`; for `exp`, `libm::expf` per element). Issue 10's
+//! bars, at 2^18: on AVX-512 BCE with logits ≤ 5× the triad, BCE ≤ 4×,
+//! focal ≤ 9×, exp ≤ 1.5×; the AVX2 row (when AVX-512 exists too) ≤ 2×
+//! the AVX-512 time of the same loss; and DESIGN.md §4's ≥ 8× the plain
+//! loop on AVX-512, ≥ 4× on AVX2. The triad bars are judged when
+//! `Isa::best()` is AVX-512 (issue 10 states them for AVX-512 only).
+//!
+//! **Small calls** (printed after the transcendental table, same flags):
+//! ns per call at n = 16, 64 and 256 on `Isa::best()` for every pointwise
+//! loss (the regression ones, BCE, BCE with logits, focal, and BCE with
+//! logits with a per-element `weight`, a scalar `pos_weight` and a
+//! per-class `pos_weight`), and the fixed cost `t(64) − 64·t(4096)/4096`,
+//! with `t(4096)` timed in the same interleaved rounds. Bar (issue 10):
+//! fixed cost ≤ 40 ns for every loss.
+//!
+//! **Softmax cross-entropy** (`Reduction::Mean`, index labels, gradient
+//! overwritten) on `[N, C, S]` shapes: ImageNet `[4096, 1000, 1]`, a 32k
+//! vocabulary `[64, 32000, 1]` (row kernel), VOC `[4, 21, 512²]` NCHW and
+//! `[65536, 21, 1]` channels-last (tile kernel), in ns per logit against a
+//! streaming triad over the same bytes (one read of every logit, one write
+//! of every gradient element), the plain scalar loop (bar: ≥ 8× on
+//! AVX-512, ≥ 4× on AVX2), and, for the NCHW map, transposing to
+//! channels-last and running the `[N·H·W, 21, 1]` call (bar: the NCHW call
+//! is faster per logit).
+//!
+//! **The Dice family** (`Reduction::Mean`, `u8` index labels, gradient
 //! overwritten, MONAI's defaults): `Dice(softmax)`, `DiceCrossEntropy` and
 //! `GeneralizedDice(softmax)` on VOC `[4, 21, 512²]`, binary
 //! `Dice(sigmoid)` on `[8, 1, 512²]`, in ns per logit against the triad
@@ -35,11 +70,15 @@
 //! quoted in issue 9 (quoted, not measured here). Issue 9's triad bars:
 //! sigmoid Dice ≤ 2.5×, Dice + CE ≤ 3×.
 //!
+//! Every section also checks, outside the timing, that the fused call and
+//! its plain loop compute the same thing (value and gradient or output).
+//!
 //! No criterion: every variant of a group (each ISA, the triad, the plain
-//! loop) is timed in interleaved rounds over the same buffers, allocated
-//! once; each round times a batch of calls long enough for the clock; the
-//! table shows the median over rounds. A FAIL is reported, never turned
-//! into an exit code: timings on a shared machine are noisy.
+//! loop; for small calls, each size) is timed in interleaved rounds over
+//! the same buffers, allocated once; each round times a batch of calls
+//! long enough for the clock; the table shows the median over rounds. A
+//! FAIL is reported, never turned into an exit code: timings on a shared
+//! machine are noisy.
 
 #[path = "../benches/common/mod.rs"]
 mod common;
@@ -47,13 +86,16 @@ mod common;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use common::binary::{self, ALPHA, Buffers, GAMMA};
 use common::dice::{self, PlainDiceFn};
 use common::plain::{self, PlainFn};
 use common::softmax::{SHAPES, SoftmaxShape, label, nchw_to_nhwc, nhwc_to_nchw, plain_ce};
 use common::{AlignedBuf, SIZES, Streams, TRIAD_K, TriadFn};
+use simdloss::elementwise::{Function, map};
 use simdloss::{
-    Activation, ClassAxisLoss, ClassShape, Dice, DiceCrossEntropy, GeneralizedDice, Grad, Huber,
-    Isa, L1, Label, Mse, PointwiseLoss, Reduction, SmoothL1, SoftmaxCrossEntropy,
+    Activation, BinaryCrossEntropy, BinaryCrossEntropyWithLogits, ClassAxisLoss, ClassShape, Dice,
+    DiceCrossEntropy, GeneralizedDice, Grad, Huber, Isa, L1, Label, LossError, Mse, PointwiseLoss,
+    Reduction, SigmoidFocal, SmoothL1, SoftmaxCrossEntropy,
 };
 
 /// Fused at 2^18 and 2^24 must take at most this many times the triad.
@@ -62,6 +104,11 @@ const TRIAD_BAR: f64 = 1.15;
 const PLAIN_BAR: f64 = 6.0;
 /// A median this many times its round's minimum marks the row noisy (`~`).
 const NOISY: f64 = 1.2;
+
+/// How a group is timed: at most this many rounds, a batch of about this
+/// wall time per variant and round, and a budget after which no new round
+/// starts (at least 3 rounds always run).
+type Schedule = (usize, Duration, Duration);
 
 /// One timed thing in a group.
 #[derive(Clone, Copy, PartialEq)]
@@ -91,15 +138,26 @@ impl Case {
         }
     }
 
-    /// Rounds per variant, and the wall time one batch should take. Short
-    /// batches (well under a scheduler time slice) keep most rounds clear
-    /// of preemption on a shared machine, so the median stays honest; at
-    /// 2^24 one call (~5 ms) is the batch.
-    fn schedule(self) -> (usize, Duration) {
+    /// The regression groups' schedule. Short batches (well under a
+    /// scheduler time slice) keep most rounds clear of preemption on a
+    /// shared machine, so the median stays honest; at 2^24 one call
+    /// (~5 ms) is the batch. No budget: every round runs.
+    fn schedule(self) -> Schedule {
         if self.n >= 1 << 24 {
-            (25, Duration::from_millis(4))
+            (25, Duration::from_millis(4), Duration::MAX)
         } else {
-            (201, Duration::from_micros(500))
+            (201, Duration::from_micros(500), Duration::MAX)
+        }
+    }
+
+    /// The transcendental groups' schedule: as [`Case::schedule`], but a
+    /// round at 2^24 takes 0.6–1.3 s (the plain loops and the scalar path
+    /// take 0.1–0.6 s a call there), so fewer rounds, within a budget.
+    fn binary_schedule(self) -> Schedule {
+        if self.n >= 1 << 24 {
+            (15, Duration::from_millis(4), Duration::from_secs(12))
+        } else {
+            (201, Duration::from_micros(500), Duration::from_secs(4))
         }
     }
 }
@@ -121,6 +179,13 @@ fn batch<F: FnMut()>(iters: u64, mut f: F) -> Duration {
     start.elapsed()
 }
 
+/// Seconds per call of a batch of `iters` calls that took `elapsed`.
+fn per_call(elapsed: Duration, iters: u64) -> f64 {
+    #[allow(clippy::cast_precision_loss)]
+    let iters = iters as f64;
+    elapsed.as_secs_f64() / iters
+}
+
 /// Calls per batch so that one batch takes about `target`; `run(iters)`
 /// times a batch and returns seconds per call.
 fn calibrate<F: FnMut(u64) -> f64>(target: Duration, mut run: F) -> u64 {
@@ -140,103 +205,205 @@ fn calibrate<F: FnMut(u64) -> f64>(target: Duration, mut run: F) -> u64 {
     }
 }
 
-/// The group of one loss at one case: every variant timed in interleaved
-/// rounds over the same buffers.
-struct Group<'a, L> {
-    loss: L,
-    plain_fn: PlainFn,
-    triad_fn: TriadFn,
-    streams: &'a mut Streams,
+/// Calibrates a batch for every variant, then times them in interleaved
+/// rounds (at least 3, at most `rounds`, while `budget` lasts);
+/// `run(v, iters)` times a batch and returns seconds per call. The one
+/// timing loop of every section.
+fn interleaved<V: Copy>(
+    variants: &[V],
+    (rounds, target, budget): Schedule,
+    mut run: impl FnMut(V, u64) -> f64,
+) -> Vec<Timing> {
+    let started = Instant::now();
+    let iters: Vec<u64> = variants
+        .iter()
+        .map(|&v| calibrate(target, |i| run(v, i)))
+        .collect();
+    let mut samples = vec![Vec::with_capacity(rounds); variants.len()];
+    for round in 0..rounds {
+        if round >= 3 && started.elapsed() > budget {
+            break;
+        }
+        for ((&v, &it), s) in variants.iter().zip(&iters).zip(&mut samples) {
+            s.push(run(v, it));
+        }
+    }
+    samples
+        .into_iter()
+        .map(|mut s| {
+            s.sort_by(f64::total_cmp);
+            Timing {
+                median: s[s.len() / 2],
+                min: s[0],
+            }
+        })
+        .collect()
 }
 
-impl<L: PointwiseLoss + Copy> Group<'_, L> {
+/// The call a pointwise group times on each ISA: a loss's fused value +
+/// gradient, or a vector-math function over a slice.
+trait Fused: Copy {
+    /// This call on `isa`; `None` if this CPU cannot run it.
+    fn on(self, isa: Isa) -> Option<Self>;
+    /// One call over `input` and `target`, writing `out` (the gradient, or
+    /// the function's values); the loss value, `None` if there is none.
+    fn call(self, input: &[f32], target: &[f32], out: &mut [f32])
+    -> Result<Option<f32>, LossError>;
+}
+
+/// A loss: `value_and_grad(.., Reduction::Mean, Grad::overwrite(out))`.
+impl<L: PointwiseLoss + Copy> Fused for L {
+    fn on(self, isa: Isa) -> Option<Self> {
+        self.with_isa(isa).ok()
+    }
+    #[inline]
+    fn call(
+        self,
+        input: &[f32],
+        target: &[f32],
+        out: &mut [f32],
+    ) -> Result<Option<f32>, LossError> {
+        self.value_and_grad(input, target, Reduction::Mean, Grad::overwrite(out))
+            .map(Some)
+    }
+}
+
+/// `simdloss::elementwise::map(isa, function, input, out)`: no target, no
+/// value.
+#[derive(Clone, Copy)]
+struct Map {
+    isa: Isa,
+    function: Function,
+}
+
+impl Fused for Map {
+    fn on(self, isa: Isa) -> Option<Self> {
+        isa.is_available().then_some(Self { isa, ..self })
+    }
+    #[inline]
+    fn call(
+        self,
+        input: &[f32],
+        _target: &[f32],
+        out: &mut [f32],
+    ) -> Result<Option<f32>, LossError> {
+        map(self.isa, self.function, input, out).map(|()| None)
+    }
+}
+
+/// Times a batch of `iters` calls of `fused`, every operand through
+/// `black_box`; seconds per call.
+fn time_fused<F: Fused>(fused: F, iters: u64, x: &[f32], y: &[f32], out: &mut [f32]) -> f64 {
+    let elapsed = batch(iters, || {
+        let r = fused.call(black_box(x), black_box(y), black_box(&mut *out));
+        black_box(r).ok();
+    });
+    per_call(elapsed, iters)
+}
+
+/// The group of one pointwise call at one case: every variant timed in
+/// interleaved rounds over the same buffers.
+struct Group<'a, F> {
+    fused: F,
+    plain_fn: PlainFn,
+    triad_fn: TriadFn,
+    input: &'a [f32],
+    target: &'a [f32],
+    /// The gradient (or map output), also the triad's and the plain loop's.
+    out: &'a mut [f32],
+    /// [`Group::check`]'s relative tolerance.
+    tolerance: f32,
+}
+
+impl<'a, F: Fused> Group<'a, F> {
+    /// The group of `fused` and its plain loop over `(input, target, out)`,
+    /// checked to a relative 1e-5.
+    fn new(
+        fused: F,
+        plain_fn: PlainFn,
+        triad_fn: TriadFn,
+        (input, target, out): (&'a [f32], &'a [f32], &'a mut [f32]),
+    ) -> Self {
+        Self {
+            fused,
+            plain_fn,
+            triad_fn,
+            input,
+            target,
+            out,
+            tolerance: 1e-5,
+        }
+    }
+
+    /// The same group, checked to a relative `tolerance` instead.
+    fn tolerance(self, tolerance: f32) -> Self {
+        Self { tolerance, ..self }
+    }
+
     /// One batch of `iters` calls of `v`; seconds per call.
     fn run(&mut self, v: Variant, iters: u64) -> f64 {
-        let Streams { input, target, out } = &mut *self.streams;
-        let (x, y) = (input.as_slice(), target.as_slice());
-        let g = out.as_mut_slice();
-        let elapsed = match v {
-            Variant::Fused(isa) => {
-                let Ok(loss) = self.loss.with_isa(isa) else {
-                    return f64::NAN;
-                };
-                batch(iters, || {
-                    let r = loss.value_and_grad(
-                        black_box(x),
-                        black_box(y),
-                        Reduction::Mean,
-                        Grad::overwrite(black_box(&mut *g)),
-                    );
-                    black_box(r).ok();
-                })
-            }
+        let (x, y) = (self.input, self.target);
+        let g = &mut *self.out;
+        match v {
+            Variant::Fused(isa) => match self.fused.on(isa) {
+                Some(fused) => time_fused(fused, iters, x, y, g),
+                None => f64::NAN,
+            },
             Variant::Triad => {
                 let triad = self.triad_fn;
-                batch(iters, || {
+                let elapsed = batch(iters, || {
                     triad(black_box(x), black_box(y), black_box(&mut *g), TRIAD_K);
                     black_box(&mut *g);
-                })
+                });
+                per_call(elapsed, iters)
             }
             Variant::Plain => {
                 let plain_fn = self.plain_fn;
-                batch(iters, || {
+                let elapsed = batch(iters, || {
                     black_box(plain_fn(black_box(x), black_box(y), black_box(&mut *g)));
-                })
-            }
-        };
-        elapsed.as_secs_f64() / iters as f64
-    }
-
-    /// Calibrates, then times every variant `rounds` times, interleaved.
-    fn measure(&mut self, variants: &[Variant], rounds: usize, target: Duration) -> Vec<Timing> {
-        let iters: Vec<u64> = variants
-            .iter()
-            .map(|&v| calibrate(target, |iters| self.run(v, iters)))
-            .collect();
-        let mut samples = vec![Vec::with_capacity(rounds); variants.len()];
-        for _ in 0..rounds {
-            for ((&v, &it), s) in variants.iter().zip(&iters).zip(&mut samples) {
-                s.push(self.run(v, it));
+                });
+                per_call(elapsed, iters)
             }
         }
-        samples
-            .into_iter()
-            .map(|mut s| {
-                s.sort_by(f64::total_cmp);
-                Timing {
-                    median: s[s.len() / 2],
-                    min: s[0],
-                }
-            })
-            .collect()
     }
 
-    /// The fused value on `isa` and the plain loop's value and gradient
-    /// agree? Guards against a baseline that does different work.
+    /// Calibrates, then times every variant in interleaved rounds.
+    fn measure(&mut self, variants: &[Variant], schedule: Schedule) -> Vec<Timing> {
+        interleaved(variants, schedule, |v, iters| self.run(v, iters))
+    }
+
+    /// The fused value (if it has one) and output on `isa` and the plain
+    /// loop's agree, to [`Group::tolerance`] relative (the output: of its
+    /// largest element)? Guards against a baseline that does different
+    /// work.
     fn check(&mut self, isa: Isa) -> Option<String> {
-        let Streams { input, target, out } = &mut *self.streams;
-        let (x, y) = (input.as_slice(), target.as_slice());
-        let mut plain_grad = out.as_slice().to_vec();
-        let plain_value = (self.plain_fn)(x, y, &mut plain_grad);
-        let loss = self.loss.with_isa(isa).ok()?;
-        let g = out.as_mut_slice();
-        let fused_value = match loss.value_and_grad(x, y, Reduction::Mean, Grad::overwrite(g)) {
+        let (x, y) = (self.input, self.target);
+        let mut plain_out = self.out.to_vec();
+        let plain_value = (self.plain_fn)(x, y, &mut plain_out);
+        let fused = self.fused.on(isa)?;
+        let fused_value = match fused.call(x, y, self.out) {
             Ok(v) => v,
-            Err(e) => return Some(format!("fused call failed: {e}")),
+            Err(e) => return Some(format!("{isa}: fused call failed: {e}")),
         };
-        let value_rel = f64::from((fused_value - plain_value).abs()) / f64::from(plain_value.abs());
-        let grad_abs = out
-            .as_slice()
+        let value_rel =
+            fused_value.map(|v| f64::from((v - plain_value).abs()) / f64::from(plain_value.abs()));
+        let out_abs = self
+            .out
             .iter()
-            .zip(&plain_grad)
+            .zip(&plain_out)
             .map(|(a, b)| (a - b).abs())
             .fold(0.0f32, f32::max);
-        let grad_scale = plain_grad.iter().map(|g| g.abs()).fold(0.0f32, f32::max);
-        (value_rel > 1e-5 || grad_abs > 1e-5 * grad_scale).then(|| {
-            format!(
-                "{isa}: value {fused_value} vs plain {plain_value} (rel {value_rel:.1e}), \
-                 max |Δgrad| {grad_abs:.1e}"
-            )
+        let out_scale = plain_out.iter().map(|g| g.abs()).fold(0.0f32, f32::max);
+        let tol = self.tolerance;
+        // Written so that NaN fails.
+        let value_ok = value_rel.is_none_or(|r| r <= f64::from(tol));
+        let out_ok = out_abs <= tol * out_scale;
+        (!value_ok || !out_ok).then(|| {
+            let value = match (fused_value, value_rel) {
+                (Some(v), Some(r)) => format!("value {v} vs plain {plain_value} (rel {r:.1e}), "),
+                _ => String::new(),
+            };
+            format!("{isa}: {value}max |Δout| {out_abs:.1e} (max |out| {out_scale:.1e})")
         })
     }
 }
@@ -260,6 +427,11 @@ fn fmt_time(secs: f64) -> String {
     }
 }
 
+/// `" ~"` if `t`'s median is more than [`NOISY`] times its minimum.
+fn noisy(t: Timing) -> &'static str {
+    if t.median > NOISY * t.min { " ~" } else { "" }
+}
+
 /// One table row's worth of results (fused on one ISA).
 struct Row {
     loss: &'static str,
@@ -277,8 +449,8 @@ impl Row {
     fn plain_speedup(&self) -> f64 {
         self.plain.median / self.fused.median
     }
-    /// `Some(pass)` if a bar applies to this row.
-    fn bar(&self, best: Isa) -> Option<(bool, String)> {
+    /// The regression bar of this row, if one applies.
+    fn regression_bar(&self, best: Isa) -> Option<(bool, String)> {
         if self.isa != best || self.case.offset != 0 {
             return None;
         }
@@ -292,33 +464,26 @@ impl Row {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn run_loss<L: PointwiseLoss + Copy>(
+/// Times `group` on every available ISA beside the triad and the plain
+/// loop (after checking that they agree; a disagreement goes to `notes`)
+/// and appends one row per ISA.
+fn run_loss<F: Fused>(
     rows: &mut Vec<Row>,
     notes: &mut Vec<String>,
     name: &'static str,
-    loss: L,
-    plain_fn: PlainFn,
-    triad_fn: TriadFn,
+    mut group: Group<'_, F>,
     case: Case,
-    streams: &mut Streams,
+    schedule: Schedule,
 ) {
     let isas: Vec<Isa> = Isa::available().collect();
     let mut variants: Vec<Variant> = isas.iter().map(|&i| Variant::Fused(i)).collect();
     variants.extend([Variant::Triad, Variant::Plain]);
-    let mut group = Group {
-        loss,
-        plain_fn,
-        triad_fn,
-        streams,
-    };
     for &isa in &isas {
         if let Some(msg) = group.check(isa) {
             notes.push(format!("{name} {}: {msg}", case.label()));
         }
     }
-    let (rounds, target) = case.schedule();
-    let t = group.measure(&variants, rounds, target);
+    let t = group.measure(&variants, schedule);
     let (triad, plain) = (t[isas.len()], t[isas.len() + 1]);
     for (&isa, &fused) in isas.iter().zip(&t) {
         rows.push(Row {
@@ -329,6 +494,91 @@ fn run_loss<L: PointwiseLoss + Copy>(
             triad,
             plain,
         });
+    }
+}
+
+/// `PASS (what)` or `**FAIL** (what)`, counted.
+fn verdict(counts: &mut (usize, usize), (ok, what): (bool, String)) -> String {
+    if ok {
+        counts.0 += 1;
+        format!("PASS ({what})")
+    } else {
+        counts.1 += 1;
+        format!("**FAIL** ({what})")
+    }
+}
+
+/// Prints `rows` as a markdown table (with a ns-per-element column if
+/// `per_element`), `bars(row)` giving each row's bars (none: `—`);
+/// returns the (PASS, FAIL) counts.
+fn print_rows(
+    rows: &[Row],
+    per_element: bool,
+    mut bars: impl FnMut(&Row) -> Vec<(bool, String)>,
+) -> (usize, usize) {
+    let per_element_head = if per_element { " ns / elem |" } else { "" };
+    let per_element_rule = if per_element { "---|" } else { "" };
+    println!(
+        "| loss | n | ISA | fused / call |{per_element_head} triad / call | × triad | plain / call | speed-up vs plain | bar |"
+    );
+    println!("|---|---|---|---|{per_element_rule}---|---|---|---|---|");
+    let mut counts = (0, 0);
+    for row in rows {
+        let verdicts: Vec<String> = bars(row)
+            .into_iter()
+            .map(|b| verdict(&mut counts, b))
+            .collect();
+        let bar = if verdicts.is_empty() {
+            String::from("—")
+        } else {
+            verdicts.join("; ")
+        };
+        let ns_per_elem = if per_element {
+            #[allow(clippy::cast_precision_loss)]
+            let n = row.case.n as f64;
+            format!(" {:.3} |", row.fused.median * 1e9 / n)
+        } else {
+            String::new()
+        };
+        println!(
+            "| {} | {} | {} | {} [{}]{} |{ns_per_elem} {} | {:.2} | {} | {:.1}× | {bar} |",
+            row.loss,
+            row.case.label(),
+            row.isa,
+            fmt_time(row.fused.median),
+            fmt_time(row.fused.min),
+            noisy(row.fused),
+            fmt_time(row.triad.median),
+            row.triad_ratio(),
+            fmt_time(row.plain.median),
+            row.plain_speedup(),
+        );
+    }
+    counts
+}
+
+/// The CPU and ISA lines of a section's header (and a warning in a debug
+/// build).
+fn print_machine() {
+    println!(
+        "- CPU: {} ({} threads)",
+        common::cpu_model(),
+        std::thread::available_parallelism().map_or(0, std::num::NonZero::get)
+    );
+    println!(
+        "- `Isa::best()`: **{}**; available: {}",
+        Isa::best(),
+        Isa::available()
+            .map(Isa::name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+}
+
+/// The debug-build warning, if this is one.
+fn print_debug_warning() {
+    if cfg!(debug_assertions) {
+        println!("- **WARNING: debug build, numbers are meaningless: use --release**");
     }
 }
 
@@ -358,82 +608,31 @@ fn regression_report() {
         let mut streams = Streams::new(case.n, case.offset);
         let s = &mut streams;
         let (r, n) = (&mut rows, &mut notes);
-        run_loss(r, n, "MSE", Mse::new(), plain::mse, triad_fn, case, s);
-        run_loss(r, n, "L1", L1::new(), plain::l1, triad_fn, case, s);
-        run_loss(r, n, "Huber δ=1", huber, plain::huber, triad_fn, case, s);
-        run_loss(
-            r,
-            n,
-            "SmoothL1 β=1",
-            smooth_l1,
-            plain::smooth_l1,
-            triad_fn,
-            case,
-            s,
-        );
+        let sched = case.schedule();
+        let mse = Group::new(Mse::new(), plain::mse, triad_fn, s.parts());
+        run_loss(r, n, "MSE", mse, case, sched);
+        let l1 = Group::new(L1::new(), plain::l1, triad_fn, s.parts());
+        run_loss(r, n, "L1", l1, case, sched);
+        let huber = Group::new(huber, plain::huber, triad_fn, s.parts());
+        run_loss(r, n, "Huber δ=1", huber, case, sched);
+        let smooth_l1 = Group::new(smooth_l1, plain::smooth_l1, triad_fn, s.parts());
+        run_loss(r, n, "SmoothL1 β=1", smooth_l1, case, sched);
     }
 
     println!("## simdloss: fused value + gradient, regression losses\n");
     println!("- command: `cargo run --release --example bench_report`");
-    println!(
-        "- CPU: {} ({} threads)",
-        common::cpu_model(),
-        std::thread::available_parallelism().map_or(0, |n| n.get())
-    );
-    println!(
-        "- `Isa::best()`: **{best}**; available: {}",
-        Isa::available()
-            .map(Isa::name)
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    print_machine();
     println!(
         "- triad `c[i] = a[i] + k·b[i]` compiled for: {triad_isa}; plain loop: baseline target, f64 sum"
     );
     println!(
         "- `value_and_grad(.., Reduction::Mean, Grad::overwrite(..))`, buffers 64-byte aligned unless `+1 elem`; median of interleaved rounds (min in brackets; `~`: median > {NOISY}× min, the machine was busy)"
     );
-    if cfg!(debug_assertions) {
-        println!("- **WARNING: debug build, numbers are meaningless: use --release**");
-    }
+    print_debug_warning();
     println!();
-    println!(
-        "| loss | n | ISA | fused / call | triad / call | × triad | plain / call | speed-up vs plain | bar |"
-    );
-    println!("|---|---|---|---|---|---|---|---|---|");
-    let mut passed = 0;
-    let mut failed = 0;
-    for row in &rows {
-        let bar = match row.bar(best) {
-            Some((true, what)) => {
-                passed += 1;
-                format!("PASS ({what})")
-            }
-            Some((false, what)) => {
-                failed += 1;
-                format!("**FAIL** ({what})")
-            }
-            None => String::from("—"),
-        };
-        let noisy = if row.fused.median > NOISY * row.fused.min {
-            " ~"
-        } else {
-            ""
-        };
-        println!(
-            "| {} | {} | {} | {} [{}]{noisy} | {} | {:.2} | {} | {:.1}× | {} |",
-            row.loss,
-            row.case.label(),
-            row.isa,
-            fmt_time(row.fused.median),
-            fmt_time(row.fused.min),
-            fmt_time(row.triad.median),
-            row.triad_ratio(),
-            fmt_time(row.plain.median),
-            row.plain_speedup(),
-            bar,
-        );
-    }
+    let (passed, failed) = print_rows(&rows, false, |row| {
+        row.regression_bar(best).into_iter().collect()
+    });
     println!();
     println!(
         "Bars (on {best}): at 2^18 and 2^24 fused ≤ {TRIAD_BAR}× the triad; at 4096 ≥ {PLAIN_BAR}× the plain loop. {passed} PASS, {failed} FAIL."
@@ -465,9 +664,355 @@ fn regression_report() {
     }
 }
 
+/// Issue 10, at 2^18 on AVX-512: BCE at most this many times the triad.
+const BCE_TRIAD_BAR: f64 = 4.0;
+/// Issue 10, at 2^18 on AVX-512: BCE with logits at most this many times
+/// the triad.
+const BCE_LOGITS_TRIAD_BAR: f64 = 5.0;
+/// Issue 10, at 2^18 on AVX-512: sigmoid focal (α = 0.25, γ = 2) at most
+/// this many times the triad.
+const FOCAL_TRIAD_BAR: f64 = 9.0;
+/// Issue 10, at 2^18 on AVX-512: `exp` over a slice at most this many
+/// times the triad.
+const EXP_TRIAD_BAR: f64 = 1.5;
+/// Issue 10, at 2^18: each AVX2 row at most this many times the AVX-512
+/// time of the same loss.
+const AVX2_VS_AVX512_BAR: f64 = 2.0;
+
+/// The rows of the transcendental table.
+const BCE: &str = "BCE";
+const BCE_LOGITS: &str = "BCE with logits";
+const FOCAL: &str = "sigmoid focal α=0.25 γ=2";
+const EXP: &str = "exp over a slice";
+
+/// Issue 10's triad bar of a transcendental row (AVX-512, 2^18).
+fn binary_triad_bar(loss: &str) -> Option<f64> {
+    match loss {
+        BCE => Some(BCE_TRIAD_BAR),
+        BCE_LOGITS => Some(BCE_LOGITS_TRIAD_BAR),
+        FOCAL => Some(FOCAL_TRIAD_BAR),
+        EXP => Some(EXP_TRIAD_BAR),
+        _ => None,
+    }
+}
+
+/// The bars of one transcendental row (see the module docs): at 2^18, on
+/// AVX-512 (when it is `best`) the triad bar; on AVX2 (when AVX-512 is
+/// `best`) ≤ 2× the AVX-512 time; on both, DESIGN.md's plain-loop bar.
+fn binary_bars(row: &Row, rows: &[Row], best: Isa) -> Vec<(bool, String)> {
+    let mut bars = Vec::new();
+    if row.case.n != 1 << 18 {
+        return bars;
+    }
+    let judged = row.isa == best || (row.isa == Isa::Avx2 && best == Isa::Avx512);
+    if !judged {
+        return bars;
+    }
+    if row.isa == Isa::Avx512
+        && let Some(b) = binary_triad_bar(row.loss)
+    {
+        let r = row.triad_ratio();
+        bars.push((r <= b, format!("×triad {r:.2} ≤ {b}")));
+    }
+    if row.isa == Isa::Avx2
+        && let Some(avx512) = rows
+            .iter()
+            .find(|a| a.isa == Isa::Avx512 && a.loss == row.loss && a.case.n == row.case.n)
+    {
+        let r = row.fused.median / avx512.fused.median;
+        bars.push((
+            r <= AVX2_VS_AVX512_BAR,
+            format!("×AVX-512 {r:.2} ≤ {AVX2_VS_AVX512_BAR}"),
+        ));
+    }
+    if let Some(b) = transcendental_plain_bar(row.isa) {
+        let s = row.plain_speedup();
+        bars.push((s >= b, format!("×plain {s:.1} ≥ {b}")));
+    }
+    bars
+}
+
+/// The transcendental pointwise losses' table (issue 10's bars), then the
+/// small-calls table.
+fn binary_report() {
+    let best = Isa::best();
+    let (triad_fn, triad_isa) = common::best_triad();
+    let focal = SigmoidFocal::new(ALPHA, GAMMA).expect("α = 0.25, γ = 2 are valid");
+    let exp = Map {
+        isa: best,
+        function: Function::Exp,
+    };
+    let mut rows = Vec::new();
+    let mut notes = Vec::new();
+    let mut heavy_rounds = None;
+    for n in SIZES {
+        let case = Case { n, offset: 0 };
+        eprintln!("measuring transcendental losses, n = {} ...", case.label());
+        let mut bufs = Buffers::new(n);
+        let x = bufs.logits.as_slice();
+        let p = bufs.probabilities.as_slice();
+        let y = bufs.targets.as_slice();
+        let g = bufs.grad.as_mut_slice();
+        let sched = case.binary_schedule();
+        if n >= 1 << 24 {
+            heavy_rounds = Some(sched);
+        }
+        let bce = BinaryCrossEntropy::new();
+        let group = Group::new(bce, binary::bce, triad_fn, (p, y, &mut *g));
+        run_loss(&mut rows, &mut notes, BCE, group, case, sched);
+        let logits = BinaryCrossEntropyWithLogits::new();
+        let group = Group::new(logits, binary::bce_with_logits, triad_fn, (x, y, &mut *g));
+        run_loss(&mut rows, &mut notes, BCE_LOGITS, group, case, sched);
+        // Focal is checked to 1e-4, not 1e-5: its plain loop takes
+        // `q^(γ−1)` by `powf` of `q = 1 − p_t` formed from σ, the fused
+        // kernel `exp(γ·ln q)` with `ln q` in the log domain, and its
+        // gradient is a sum of two terms of either sign, so it is the
+        // least exact of the four (today 1.2e-6 of the largest gradient
+        // element, every ISA, every size; its documented bound grows
+        // with |γ·ln q| and may widen with issue 10's faster `pow`). A
+        // baseline doing different work is off by far more than 1e-4.
+        let group = Group::new(focal, binary::focal, triad_fn, (x, y, &mut *g)).tolerance(1e-4);
+        run_loss(&mut rows, &mut notes, FOCAL, group, case, sched);
+        let group = Group::new(exp, binary::exp, triad_fn, (x, y, &mut *g));
+        run_loss(&mut rows, &mut notes, EXP, group, case, sched);
+    }
+
+    println!("\n## simdloss: fused value + gradient, transcendental pointwise losses\n");
+    println!("- command: `cargo run --release --example bench_report -- --binary-only`");
+    print_machine();
+    println!(
+        "- losses: `value_and_grad(.., Reduction::Mean, Grad::overwrite(..))`; exp: `simdloss::elementwise::map(isa, Function::Exp, logits, out)`; logits uniform in [−8, 8), probabilities uniform in [0, 1), hard targets (0 or 1, half each); buffers 64-byte aligned"
+    );
+    println!(
+        "- triad `c[i] = a[i] + k·b[i]` over (input, target, gradient), compiled for: {triad_isa} (exp reads one stream, not two, and writes one)"
+    );
+    println!(
+        "- plain (`benches/common` `binary`, as `benches/binary.rs`): BCE two `logf`; BCE with logits one `expf` + one `log1pf` (σ from the same `e^−|x|`); focal the same plus one `powf`; exp `libm::expf` per element; baseline target, f64 sum"
+    );
+    if let Some((rounds, batch, budget)) = heavy_rounds {
+        println!(
+            "- median of interleaved rounds (min in brackets; `~`: median > {NOISY}× min, the machine was busy); at 2^24 at most {rounds} rounds (batches of ≥ {batch:?}, no new round after {budget:?})"
+        );
+    }
+    print_debug_warning();
+    println!();
+    let (passed, failed) = print_rows(&rows, true, |row| binary_bars(row, &rows, best));
+    println!();
+    let avx512_note = if best == Isa::Avx512 {
+        ""
+    } else {
+        " (no AVX-512 on this CPU: the triad and AVX2-vs-AVX-512 bars are not judged)"
+    };
+    println!(
+        "Bars (issue 10, at 2^18, on {best}{avx512_note}): on AVX-512 BCE ≤ {BCE_TRIAD_BAR}×, BCE with logits ≤ {BCE_LOGITS_TRIAD_BAR}×, focal ≤ {FOCAL_TRIAD_BAR}×, exp ≤ {EXP_TRIAD_BAR}× the triad; on AVX2 ≤ {AVX2_VS_AVX512_BAR}× the AVX-512 time; ≥ 8× the plain loop on AVX-512, ≥ 4× on AVX2 (DESIGN.md §4). {passed} PASS, {failed} FAIL."
+    );
+    if notes.is_empty() {
+        println!(
+            "Check: every fused value and gradient (exp: output) matched the plain loop's on every ISA (value rel 1e-5, gradient within 1e-5 of its largest element; focal 1e-4)."
+        );
+    } else {
+        println!("Check failures (fused vs plain loop):");
+        for note in &notes {
+            println!("- {note}");
+        }
+    }
+
+    small_calls_report(best);
+}
+
+/// The sizes of the small-calls table.
+const SMALL_SIZES: [usize; 3] = [16, 64, 256];
+/// The size whose per-element time the fixed cost subtracts.
+const PER_ELEMENT_N: usize = 4096;
+/// The size the fixed cost is taken at.
+const FIXED_COST_N: usize = 64;
+/// Issue 10: the fixed cost of one call at most this many ns.
+const FIXED_COST_BAR_NS: f64 = 40.0;
+/// Classes of the per-class `pos_weight` (divides every size).
+const POS_WEIGHT_CLASSES: usize = 16;
+/// The small calls' schedule: short calls, many rounds.
+const SMALL_SCHEDULE: Schedule = (201, Duration::from_micros(500), Duration::from_millis(1500));
+
+/// The inputs of one small-calls size.
+struct SmallInputs {
+    /// Regression input and target (`out` unused).
+    regression: Streams,
+    /// Binary inputs (`grad` unused).
+    binary: Buffers,
+    /// A per-element weight map, uniform in [0.5, 1.5).
+    weight: AlignedBuf,
+}
+
+impl SmallInputs {
+    /// The regression `(input, target)`.
+    fn regression(&self) -> (&[f32], &[f32]) {
+        (
+            self.regression.input.as_slice(),
+            self.regression.target.as_slice(),
+        )
+    }
+
+    /// The probabilities and hard targets.
+    fn probabilities(&self) -> (&[f32], &[f32]) {
+        (
+            self.binary.probabilities.as_slice(),
+            self.binary.targets.as_slice(),
+        )
+    }
+
+    /// The logits and hard targets.
+    fn logits(&self) -> (&[f32], &[f32]) {
+        (
+            self.binary.logits.as_slice(),
+            self.binary.targets.as_slice(),
+        )
+    }
+}
+
+/// Times one call (`make`) on `best` at every size of `sets`, over the
+/// `(input, target)` that `inputs` picks, the sizes interleaved in the same
+/// rounds; the output of size `i` goes to `outs[i]`.
+fn small_row<'a, F: Fused>(
+    best: Isa,
+    sets: &'a [SmallInputs],
+    outs: &mut [AlignedBuf],
+    inputs: fn(&SmallInputs) -> (&[f32], &[f32]),
+    make: impl Fn(&'a SmallInputs) -> F,
+) -> Vec<Timing> {
+    let calls: Vec<(F, &[f32], &[f32])> = sets
+        .iter()
+        .map(|s| {
+            let (x, y) = inputs(s);
+            (make(s).on(best).expect("Isa::best() is available"), x, y)
+        })
+        .collect();
+    // One checked call outside the timing: a failing call would time its
+    // error path.
+    for (&(fused, x, y), out) in calls.iter().zip(outs.iter_mut()) {
+        fused.call(x, y, out.as_mut_slice()).expect("valid inputs");
+    }
+    let sizes: Vec<usize> = (0..calls.len()).collect();
+    interleaved(&sizes, SMALL_SCHEDULE, |i, iters| {
+        let (fused, x, y) = calls[i];
+        time_fused(fused, iters, x, y, outs[i].as_mut_slice())
+    })
+}
+
+/// Times every loss of the small-calls table on `best` at each of
+/// `sizes`, each loss's sizes interleaved in the same rounds.
+fn small_calls_measure(best: Isa, sizes: &[usize]) -> Vec<(&'static str, Vec<Timing>)> {
+    let sets: Vec<SmallInputs> = sizes
+        .iter()
+        .map(|&n| SmallInputs {
+            regression: Streams::new(n, 0),
+            binary: Buffers::new(n),
+            weight: AlignedBuf::uniform(n, 0, 0xb1_0005, 0.5, 1.5),
+        })
+        .collect();
+    let mut outs: Vec<AlignedBuf> = sizes.iter().map(|&n| AlignedBuf::new(n, 0)).collect();
+    #[allow(clippy::cast_precision_loss)]
+    let pos_weight: Vec<f32> = (0..POS_WEIGHT_CLASSES)
+        .map(|c| 0.5 + c as f32 / 8.0)
+        .collect();
+    let huber = Huber::new(plain::HUBER_DELTA).expect("δ = 1 is valid");
+    let smooth_l1 = SmoothL1::new(plain::SMOOTH_L1_BETA).expect("β = 1 is valid");
+    let focal = SigmoidFocal::new(ALPHA, GAMMA).expect("α = 0.25, γ = 2 are valid");
+    let logits = BinaryCrossEntropyWithLogits::new();
+    let pw = logits
+        .with_pos_weight(2.0)
+        .expect("2 is a valid pos_weight");
+    let pw_per_class = logits
+        .with_pos_weight_per_class(&pos_weight)
+        .expect("valid pos_weight");
+    eprintln!("measuring small calls ...");
+    let o = &mut outs;
+    let reg = SmallInputs::regression;
+    let lgt = SmallInputs::logits;
+    vec![
+        ("MSE", small_row(best, &sets, o, reg, |_| Mse::new())),
+        ("L1", small_row(best, &sets, o, reg, |_| L1::new())),
+        ("Huber δ=1", small_row(best, &sets, o, reg, |_| huber)),
+        (
+            "SmoothL1 β=1",
+            small_row(best, &sets, o, reg, |_| smooth_l1),
+        ),
+        (
+            BCE,
+            small_row(best, &sets, o, SmallInputs::probabilities, |_| {
+                BinaryCrossEntropy::new()
+            }),
+        ),
+        (BCE_LOGITS, small_row(best, &sets, o, lgt, |_| logits)),
+        (FOCAL, small_row(best, &sets, o, lgt, |_| focal)),
+        (
+            "BCE with logits, weight map",
+            small_row(best, &sets, o, lgt, |s| {
+                logits.with_weight(s.weight.as_slice())
+            }),
+        ),
+        (
+            "BCE with logits, pos_weight 2",
+            small_row(best, &sets, o, lgt, |_| pw),
+        ),
+        (
+            "BCE with logits, pos_weight per class (C = 16)",
+            small_row(best, &sets, o, lgt, |_| pw_per_class),
+        ),
+    ]
+}
+
+/// Issue 10's small-calls table: ns per call at 16, 64 and 256 elements
+/// on `best` for every pointwise loss, and the fixed cost of a call.
+fn small_calls_report(best: Isa) {
+    let sizes: Vec<usize> = SMALL_SIZES.iter().copied().chain([PER_ELEMENT_N]).collect();
+    let results = small_calls_measure(best, &sizes);
+
+    println!("\n## simdloss: small calls\n");
+    println!(
+        "- `value_and_grad(.., Reduction::Mean, Grad::overwrite(..))` on {best}, the inputs of the tables above (weight map uniform in [0.5, 1.5), per-class pos_weight 0.5…2.375); the sizes timed in the same interleaved rounds, median (`~`: median > {NOISY}× min)"
+    );
+    println!(
+        "- fixed cost: ns per call at {FIXED_COST_N} minus {FIXED_COST_N} × ns per element at {PER_ELEMENT_N}"
+    );
+    println!();
+    let size_heads = SMALL_SIZES
+        .map(|n| format!(" ns / call, n = {n} |"))
+        .concat();
+    let size_rules: String = SMALL_SIZES.iter().map(|_| "---|").collect();
+    println!("| loss |{size_heads} ns / elem, n = {PER_ELEMENT_N} | fixed cost, ns | bar |");
+    println!("|---|{size_rules}---|---|---|");
+    let mut counts = (0, 0);
+    let at = |n: usize| sizes.iter().position(|&s| s == n).expect("a timed size");
+    #[allow(clippy::cast_precision_loss)]
+    let (per_n, fixed_n) = (PER_ELEMENT_N as f64, FIXED_COST_N as f64);
+    for (name, t) in &results {
+        let cells = SMALL_SIZES
+            .map(|n| {
+                let t = t[at(n)];
+                format!(" {:.1}{} |", t.median * 1e9, noisy(t))
+            })
+            .concat();
+        let per_elem = t[at(PER_ELEMENT_N)].median * 1e9 / per_n;
+        let fixed = t[at(FIXED_COST_N)].median * 1e9 - fixed_n * per_elem;
+        let bar = verdict(
+            &mut counts,
+            (
+                fixed <= FIXED_COST_BAR_NS,
+                format!("{fixed:.1} ≤ {FIXED_COST_BAR_NS}"),
+            ),
+        );
+        println!("| {name} |{cells} {per_elem:.3} | {fixed:.1} | {bar} |");
+    }
+    println!();
+    println!(
+        "Bars (issue 10, on {best}): fixed cost of a call ≤ {FIXED_COST_BAR_NS} ns for every loss. {} PASS, {} FAIL.",
+        counts.0, counts.1
+    );
+}
+
 /// The AVX-512 and AVX2 bars of DESIGN.md §4 for transcendental kernels:
 /// fused at least this many times faster than the plain loop.
-fn softmax_plain_bar(isa: Isa) -> Option<f64> {
+fn transcendental_plain_bar(isa: Isa) -> Option<f64> {
     match isa {
         Isa::Avx512 => Some(8.0),
         Isa::Avx2 => Some(4.0),
@@ -504,46 +1049,12 @@ struct SoftmaxRows {
 /// budget lasts) and batch length for a shape: a VOC NCHW round calls
 /// every variant once, ~2 s on a 2-core machine (the scalar path and the
 /// plain loop take ~0.5 s each).
-fn softmax_schedule(len: usize) -> (usize, Duration, Duration) {
+fn softmax_schedule(len: usize) -> Schedule {
     if len >= 1 << 24 {
         (7, Duration::from_millis(30), Duration::from_secs(8))
     } else {
         (15, Duration::from_millis(15), Duration::from_secs(3))
     }
-}
-
-/// Calibrates a batch for every variant, then times them in interleaved
-/// rounds (at least 3, at most `rounds`, while `budget` lasts);
-/// `run(v, iters)` times a batch and returns seconds per call.
-fn interleaved<V: Copy>(
-    variants: &[V],
-    (rounds, target, budget): (usize, Duration, Duration),
-    mut run: impl FnMut(V, u64) -> f64,
-) -> Vec<Timing> {
-    let started = Instant::now();
-    let iters: Vec<u64> = variants
-        .iter()
-        .map(|&v| calibrate(target, |i| run(v, i)))
-        .collect();
-    let mut samples = vec![Vec::with_capacity(rounds); variants.len()];
-    for round in 0..rounds {
-        if round >= 3 && started.elapsed() > budget {
-            break;
-        }
-        for ((&v, &it), s) in variants.iter().zip(&iters).zip(&mut samples) {
-            s.push(run(v, it));
-        }
-    }
-    samples
-        .into_iter()
-        .map(|mut s| {
-            s.sort_by(f64::total_cmp);
-            Timing {
-                median: s[s.len() / 2],
-                min: s[0],
-            }
-        })
-        .collect()
 }
 
 /// Times every variant of one shape in interleaved rounds.
@@ -645,9 +1156,7 @@ fn softmax_shape<T: Label + Copy + Into<i64>>(
                 })
             }
         };
-        #[allow(clippy::cast_precision_loss)]
-        let per_call = elapsed.as_secs_f64() / iters as f64;
-        per_call
+        per_call(elapsed, iters)
     };
     let t = interleaved(&variants, softmax_schedule(sh.len()), run);
     let k = isas.len();
@@ -729,7 +1238,7 @@ fn softmax_report() {
         };
         for (&isa, &fused) in r.isas.iter().zip(&r.fused) {
             let speedup = r.plain.median / fused.median;
-            let bar = match softmax_plain_bar(isa) {
+            let bar = match transcendental_plain_bar(isa) {
                 Some(b) if isa == best => {
                     verdict(speedup >= b, format!("×plain {speedup:.1} ≥ {b}"))
                 }
@@ -1012,9 +1521,7 @@ fn dice_case<L: ClassAxisLoss + Copy>(case: DiceCase, loss: L, triad_fn: TriadFn
                 black_box(run_split(black_box(&mut *g)));
             }),
         };
-        #[allow(clippy::cast_precision_loss)]
-        let per_call = elapsed.as_secs_f64() / iters as f64;
-        per_call
+        per_call(elapsed, iters)
     };
     let t = interleaved(&variants, softmax_schedule(sh.len()), run);
     let k = isas.len();
@@ -1084,7 +1591,7 @@ fn dice_report() {
             let ns = ns_per_logit(fused.median, sh);
             let mut bars = Vec::new();
             if isa == best {
-                if let Some(b) = softmax_plain_bar(isa) {
+                if let Some(b) = transcendental_plain_bar(isa) {
                     bars.push(verdict(speedup >= b, format!("×plain {speedup:.1} ≥ {b}")));
                 }
                 if let Some(b) = r.case.triad_bar {
@@ -1164,16 +1671,41 @@ fn dice_report() {
     }
 }
 
+/// The flags `main` knows.
+const FLAGS: [&str; 6] = [
+    "--binary-only",
+    "--softmax-only",
+    "--dice-only",
+    "--no-binary",
+    "--no-softmax",
+    "--no-dice",
+];
+
 fn main() {
     let started = Instant::now();
     let args: Vec<String> = std::env::args().skip(1).collect();
+    for a in &args {
+        if !FLAGS.contains(&a.as_str()) {
+            eprintln!(
+                "bench_report: unknown flag {a} ignored (known: {})",
+                FLAGS.join(" ")
+            );
+        }
+    }
     let flag = |f: &str| args.iter().any(|a| a == f);
-    let (softmax_only, dice_only) = (flag("--softmax-only"), flag("--dice-only"));
+    let (binary_only, softmax_only, dice_only) = (
+        flag("--binary-only"),
+        flag("--softmax-only"),
+        flag("--dice-only"),
+    );
     // `--X-only` flags select their sections (several may be given);
     // without one, every section runs but those a `--no-X` skips.
-    let some_only = softmax_only || dice_only;
+    let some_only = binary_only || softmax_only || dice_only;
     if !some_only {
         regression_report();
+    }
+    if (!some_only || binary_only) && !flag("--no-binary") {
+        binary_report();
     }
     if (!some_only || softmax_only) && !flag("--no-softmax") {
         softmax_report();

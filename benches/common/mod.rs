@@ -1,6 +1,8 @@
 //! Shared helpers of the benchmarks (`benches/*.rs`) and of
 //! `examples/bench_report.rs`: aligned buffers, deterministic inputs, the
-//! streaming-triad yardstick and the plain scalar loops a user would write.
+//! streaming-triad yardstick and the plain scalar loops a user would write
+//! (regression in [`plain`], binary in [`binary`], softmax in [`softmax`],
+//! Dice in [`dice`]).
 //!
 //! Included with `#[path = "common/mod.rs"] mod common;` (benches) or
 //! `#[path = "../benches/common/mod.rs"] mod common;` (examples), so not
@@ -94,6 +96,15 @@ impl Streams {
             target: AlignedBuf::uniform(len, offset, 0x5eed_0002, -2.0, 2.0),
             out: AlignedBuf::uniform(len, offset, 0x5eed_0003, -1.0, 1.0),
         }
+    }
+
+    /// `(input, target, out)` as slices, `out` mutable.
+    pub fn parts(&mut self) -> (&[f32], &[f32], &mut [f32]) {
+        (
+            self.input.as_slice(),
+            self.target.as_slice(),
+            self.out.as_mut_slice(),
+        )
     }
 }
 
@@ -257,6 +268,128 @@ pub mod plain {
     pub const HUBER_DELTA: f32 = 1.0;
     /// Smooth L1's β in every benchmark.
     pub const SMOOTH_L1_BETA: f32 = 1.0;
+}
+
+/// The binary-loss helpers of `benches/binary.rs` and the transcendental
+/// rows of `examples/bench_report.rs`: their inputs and the plain scalar
+/// loops a user would write with `libm` (one pass over zipped slices, the
+/// value summed in f64, the gradient of the mean written in place; each
+/// returns the mean loss). Compiled for the baseline target like any user
+/// code.
+pub mod binary {
+    use super::plain::{inv_len, mean};
+    use super::{AlignedBuf, fill_uniform};
+
+    /// Focal loss α in every benchmark (torchvision's default).
+    pub const ALPHA: f32 = 0.25;
+    /// Focal loss γ in every benchmark (torchvision's default).
+    pub const GAMMA: f32 = 2.0;
+
+    /// Inputs of one size: logits uniform in `[−8, 8)`, probabilities
+    /// uniform in `[0, 1)`, hard targets (0 or 1, half each), and a
+    /// gradient buffer (uniform in `[−1, 1)`), all 64-byte aligned.
+    pub struct Buffers {
+        /// Input of BCE with logits and focal (and of `exp`).
+        pub logits: AlignedBuf,
+        /// Input of BCE.
+        pub probabilities: AlignedBuf,
+        /// Targets of every binary loss.
+        pub targets: AlignedBuf,
+        /// Gradient / triad / map output.
+        pub grad: AlignedBuf,
+    }
+
+    impl Buffers {
+        /// The four buffers of `n` elements.
+        pub fn new(n: usize) -> Self {
+            let mut targets = AlignedBuf::uniform(n, 0, 0xb1_0003, 0.0, 1.0);
+            for t in targets.as_mut_slice() {
+                *t = if *t < 0.5 { 0.0 } else { 1.0 };
+            }
+            let mut grad = AlignedBuf::new(n, 0);
+            fill_uniform(grad.as_mut_slice(), 0xb1_0004, -1.0, 1.0);
+            Self {
+                logits: AlignedBuf::uniform(n, 0, 0xb1_0001, -8.0, 8.0),
+                probabilities: AlignedBuf::uniform(n, 0, 0xb1_0002, 0.0, 1.0),
+                targets,
+                grad,
+            }
+        }
+    }
+
+    /// BCE: `−[y·max(ln p, −100) + (1−y)·max(ln(1−p), −100)]`, gradient
+    /// `(p − y)/max(p(1−p), 1e−12)/n`.
+    #[inline(never)]
+    pub fn bce(p: &[f32], y: &[f32], grad: &mut [f32]) -> f32 {
+        let scale = inv_len(p.len());
+        let mut sum = 0.0f64;
+        for ((g, &p), &y) in grad.iter_mut().zip(p).zip(y) {
+            let lp = libm::logf(p).max(-100.0);
+            let lq = libm::logf(1.0 - p).max(-100.0);
+            sum += f64::from(-(y * lp + (1.0 - y) * lq));
+            *g = (p - y) / (p * (1.0 - p)).max(1e-12) * scale;
+        }
+        mean(sum, p.len())
+    }
+
+    /// BCE with logits: `(1−y)x + softplus(−x)` with
+    /// `softplus(−x) = max(−x, 0) + log1p(e^−|x|)`, gradient `(σ(x) − y)/n`
+    /// with σ from the same `e^−|x|` (one `expf` + one `log1pf` per logit).
+    #[inline(never)]
+    pub fn bce_with_logits(x: &[f32], y: &[f32], grad: &mut [f32]) -> f32 {
+        let scale = inv_len(x.len());
+        let mut sum = 0.0f64;
+        for ((g, &x), &y) in grad.iter_mut().zip(x).zip(y) {
+            let e = libm::expf(-x.abs());
+            let softplus_neg = (-x).max(0.0) + libm::log1pf(e);
+            sum += f64::from((1.0 - y) * x + softplus_neg);
+            let p = if x >= 0.0 {
+                1.0 / (1.0 + e)
+            } else {
+                e / (1.0 + e)
+            };
+            *g = (p - y) * scale;
+        }
+        mean(sum, x.len())
+    }
+
+    /// torchvision's sigmoid focal loss (α = [`ALPHA`], γ = [`GAMMA`]) and
+    /// its derivative: `α_t·q^γ·ce` with `q = 1 − p_t`, derivative
+    /// `α_t·[γ·q^(γ−1)·p(1−p)(1−2y)·ce + q^γ·(p − y)]` (one `powf`).
+    #[inline(never)]
+    pub fn focal(x: &[f32], y: &[f32], grad: &mut [f32]) -> f32 {
+        let scale = inv_len(x.len());
+        let mut sum = 0.0f64;
+        for ((g, &x), &y) in grad.iter_mut().zip(x).zip(y) {
+            let e = libm::expf(-x.abs());
+            let ce = (1.0 - y) * x + (-x).max(0.0) + libm::log1pf(e);
+            let p = if x >= 0.0 {
+                1.0 / (1.0 + e)
+            } else {
+                e / (1.0 + e)
+            };
+            let q = p * (1.0 - y) + (1.0 - p) * y;
+            let q_gm1 = libm::powf(q, GAMMA - 1.0);
+            let q_g = q_gm1 * q;
+            let alpha_t = ALPHA * y + (1.0 - ALPHA) * (1.0 - y);
+            sum += f64::from(alpha_t * q_g * ce);
+            let dq = p * (1.0 - p) * (1.0 - 2.0 * y);
+            *g = alpha_t * (GAMMA * q_gm1 * dq * ce + q_g * (p - y)) * scale;
+        }
+        mean(sum, x.len())
+    }
+
+    /// `out[i] = libm::expf(x[i])`, the plain loop of
+    /// `simdloss::elementwise::map(.., Function::Exp, ..)`. The target is
+    /// unused and there is no loss value: returns 0 (the signature is
+    /// [`super::plain::PlainFn`]'s, so it fits the same benchmark groups).
+    #[inline(never)]
+    pub fn exp(x: &[f32], _target: &[f32], out: &mut [f32]) -> f32 {
+        for (o, &x) in out.iter_mut().zip(x) {
+            *o = libm::expf(x);
+        }
+        0.0
+    }
 }
 
 /// The class-axis helpers of `benches/softmax.rs` and the softmax rows of
