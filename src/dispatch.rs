@@ -108,9 +108,23 @@ pub(crate) fn dispatch<F: LanesFn>(isa: Isa, f: F) -> Option<F::Output> {
     match isa {
         Isa::Scalar => Some(f.call(crate::arch::scalar::Scalar)),
         Isa::Wide => Some(f.call(crate::arch::wide::Wide)),
-        Isa::Avx2 => x86::run_avx2(f),
-        Isa::Avx512 => x86::run_avx512(f),
+        Isa::Avx2 => x86::run_avx2::<F, false>(f),
+        Isa::Avx512 => x86::run_avx512::<F, false>(f),
         Isa::Neon => neon::run(f),
+    }
+}
+
+/// [`dispatch`], with the AVX2 and AVX-512 registers taken two at a time
+/// ([`crate::arch::pair::Pair`]: two independent dependency chains
+/// interleaved, the same bits) for the pointwise kernels, whose per-lane
+/// math is one long chain per register. The other backends run as in
+/// [`dispatch`].
+#[inline]
+pub(crate) fn dispatch_paired<F: LanesFn>(isa: Isa, f: F) -> Option<F::Output> {
+    match isa {
+        Isa::Avx2 => x86::run_avx2::<F, true>(f),
+        Isa::Avx512 => x86::run_avx512::<F, true>(f),
+        _ => dispatch(isa, f),
     }
 }
 
@@ -119,39 +133,48 @@ mod x86 {
     use super::LanesFn;
     #[cfg(not(feature = "std"))]
     use super::cpuid;
+    use crate::arch::pair::Pair;
     use crate::arch::pulp::PulpLanes;
     use pulp::x86::{V3, V4};
 
     /// Adapts a [`LanesFn`] to pulp's `WithSimd`, so that pulp compiles it
-    /// with the token's target features enabled.
-    struct WithLanes<F, const R: usize>(F);
+    /// with the token's target features enabled: `R` registers a chunk, or
+    /// with `PAIRED` the same registers as `H = R/2` pairs.
+    struct WithLanes<F, const R: usize, const H: usize, const PAIRED: bool>(F);
 
-    impl<F: LanesFn, const R: usize> pulp::WithSimd for WithLanes<F, R> {
+    impl<F: LanesFn, const R: usize, const H: usize, const PAIRED: bool> pulp::WithSimd
+        for WithLanes<F, R, H, PAIRED>
+    {
         type Output = F::Output;
         #[inline(always)]
         fn with_simd<S: pulp::Simd>(self, simd: S) -> F::Output {
-            self.0.call(PulpLanes::<S, R>::new(simd))
+            let lanes = PulpLanes::<S, R>::new(simd);
+            if PAIRED {
+                self.0.call(Pair::<_, H>::new(lanes))
+            } else {
+                self.0.call(lanes)
+            }
         }
     }
 
-    pub(super) fn run_avx2<F: LanesFn>(f: F) -> Option<F::Output> {
+    pub(super) fn run_avx2<F: LanesFn, const PAIRED: bool>(f: F) -> Option<F::Output> {
         if !avx2_available() {
             return None;
         }
         // SAFETY: avx2_available() checked every feature V3 enables (and,
         // through XCR0, that the OS saves the AVX state).
         let simd = unsafe { V3::new_unchecked() };
-        Some(pulp::Simd::vectorize(simd, WithLanes::<F, 8>(f)))
+        Some(pulp::Simd::vectorize(simd, WithLanes::<F, 8, 4, PAIRED>(f)))
     }
 
-    pub(super) fn run_avx512<F: LanesFn>(f: F) -> Option<F::Output> {
+    pub(super) fn run_avx512<F: LanesFn, const PAIRED: bool>(f: F) -> Option<F::Output> {
         if !avx512_available() {
             return None;
         }
         // SAFETY: avx512_available() checked every feature V4 enables (and,
         // through XCR0, that the OS saves the AVX-512 state).
         let simd = unsafe { V4::new_unchecked() };
-        Some(pulp::Simd::vectorize(simd, WithLanes::<F, 4>(f)))
+        Some(pulp::Simd::vectorize(simd, WithLanes::<F, 4, 2, PAIRED>(f)))
     }
 
     /// Every feature of pulp's `V3` token (sse and sse2 are baseline here).
@@ -201,10 +224,10 @@ mod x86 {
     pub(super) fn avx512_available() -> bool {
         false
     }
-    pub(super) fn run_avx2<F: LanesFn>(_: F) -> Option<F::Output> {
+    pub(super) fn run_avx2<F: LanesFn, const PAIRED: bool>(_: F) -> Option<F::Output> {
         None
     }
-    pub(super) fn run_avx512<F: LanesFn>(_: F) -> Option<F::Output> {
+    pub(super) fn run_avx512<F: LanesFn, const PAIRED: bool>(_: F) -> Option<F::Output> {
         None
     }
 }

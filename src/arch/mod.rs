@@ -4,7 +4,10 @@
 //! - [`wide::Wide`]: `wide::f32x4`, the compile-time baseline, every target.
 //! - `pulp::PulpLanes`: AVX2 / AVX-512 on x86-64 (with SSE registers) and
 //!   NEON on aarch64, run-time dispatched through `crate::dispatch`.
+//! - [`pair::Pair`]: two registers of any backend as one (two dependency
+//!   chains interleaved, the same bits), for the pointwise kernels.
 
+pub mod pair;
 pub mod scalar;
 pub mod wide;
 

@@ -26,20 +26,35 @@ pub enum Function {
     Pow(f32),
 }
 
-/// [`map`]'s per-lane kernel, run by the pointwise driver.
+/// [`map`]'s per-lane kernel for one function (a type per function, so
+/// the driver's loop holds that function only, with no per-register
+/// `match`), run by the pointwise driver.
 #[derive(Clone, Copy)]
-struct MapKernel(Function);
+struct MapKernel<const F: u8> {
+    /// The exponent of `Pow`; unused otherwise.
+    gamma: f32,
+}
 
-impl PointwiseKernel for MapKernel {
+/// [`MapKernel`]'s function tags.
+mod tag {
+    pub const EXP: u8 = 0;
+    pub const LN: u8 = 1;
+    pub const LOG1P: u8 = 2;
+    pub const SIGMOID: u8 = 3;
+    pub const SOFTPLUS: u8 = 4;
+    pub const POW: u8 = 5;
+}
+
+impl<const F: u8> PointwiseKernel for MapKernel<F> {
     #[inline(always)]
     fn eval<L: Lanes>(self, input: F32s<L>, _target: F32s<L>) -> (F32s<L>, F32s<L>) {
-        let y = match self.0 {
-            Function::Exp => exp(input),
-            Function::Ln => ln(input),
-            Function::Log1p => log1p(input),
-            Function::Sigmoid => sigmoid(input),
-            Function::Softplus => softplus(input),
-            Function::Pow(gamma) => pow(input, input.splat(gamma)),
+        let y = match F {
+            tag::EXP => exp(input),
+            tag::LN => ln(input),
+            tag::LOG1P => log1p(input),
+            tag::SIGMOID => sigmoid(input),
+            tag::SOFTPLUS => softplus(input),
+            _ => pow(input, input.splat(self.gamma)),
         };
         (y, y)
     }
@@ -61,7 +76,7 @@ pub fn map(isa: Isa, function: Function, input: &[f32], out: &mut [f32]) -> Resu
             actual: out.len(),
         });
     }
-    crate::dispatch::dispatch(
+    crate::dispatch::dispatch_paired(
         isa,
         MapJob {
             function,
@@ -85,17 +100,34 @@ impl crate::dispatch::LanesFn for MapJob<'_> {
     type Output = Option<f64>;
     #[inline(always)]
     fn call<L: Lanes>(self, l: L) -> Option<f64> {
-        let kernel = MapKernel(self.function);
-        pointwise::run::<L, MapKernel, { mode::PER_ELEMENT }, false, false>(
-            l,
-            kernel,
-            self.input,
-            self.input,
-            &[],
-            &[],
-            self.out,
-            0.0,
-            mode::PER_ELEMENT,
-        )
+        let Self {
+            function,
+            input,
+            out,
+        } = self;
+        match function {
+            Function::Exp => run_map::<L, { tag::EXP }>(l, 0.0, input, out),
+            Function::Ln => run_map::<L, { tag::LN }>(l, 0.0, input, out),
+            Function::Log1p => run_map::<L, { tag::LOG1P }>(l, 0.0, input, out),
+            Function::Sigmoid => run_map::<L, { tag::SIGMOID }>(l, 0.0, input, out),
+            Function::Softplus => run_map::<L, { tag::SOFTPLUS }>(l, 0.0, input, out),
+            Function::Pow(gamma) => run_map::<L, { tag::POW }>(l, gamma, input, out),
+        }
     }
+}
+
+/// The pointwise driver in per-element mode over one function's kernel.
+#[inline(always)]
+fn run_map<L: Lanes, const F: u8>(l: L, gamma: f32, input: &[f32], out: &mut [f32]) -> Option<f64> {
+    pointwise::run::<L, MapKernel<F>, { mode::PER_ELEMENT }, false, false>(
+        l,
+        MapKernel { gamma },
+        input,
+        input,
+        &[],
+        &[],
+        out,
+        0.0,
+        mode::PER_ELEMENT,
+    )
 }

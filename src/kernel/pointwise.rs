@@ -430,11 +430,14 @@ struct Job<'a, K> {
 
 impl<K: PointwiseKernel> Job<'_, K> {
     /// The pass in `self.pass.mode`, reading the streams selected by
-    /// `WEIGHT` and `PARAM`: one driver per mode without streams (the
-    /// regression losses' code, unchanged), one for every mode
-    /// ([`mode::DYNAMIC`]) with them.
+    /// `WEIGHT` and `PARAM`: one driver for every mode ([`mode::DYNAMIC`])
+    /// with streams or with `DYNAMIC`, else one driver per mode (the
+    /// regression losses' code).
     #[inline(always)]
-    fn run<L: Lanes, const WEIGHT: bool, const PARAM: bool>(self, l: L) -> Option<f64> {
+    fn run<L: Lanes, const WEIGHT: bool, const PARAM: bool, const DYNAMIC: bool>(
+        self,
+        l: L,
+    ) -> Option<f64> {
         let Self {
             kernel: k,
             pass:
@@ -448,7 +451,7 @@ impl<K: PointwiseKernel> Job<'_, K> {
             weight: w,
             param: c,
         } = self;
-        if WEIGHT || PARAM {
+        if WEIGHT || PARAM || DYNAMIC {
             return run::<L, K, { mode::DYNAMIC }, WEIGHT, PARAM>(
                 l, k, input, target, w, c, out, scale, mode,
             );
@@ -471,16 +474,17 @@ impl<K: PointwiseKernel> Job<'_, K> {
     }
 }
 
-/// A [`Job`] whose stream selection is fixed at compile time.
-struct Selected<'a, K, const WEIGHT: bool, const PARAM: bool>(Job<'a, K>);
+/// A [`Job`] whose stream selection (and, without streams, whether the
+/// mode is read at run time) is fixed at compile time.
+struct Selected<'a, K, const WEIGHT: bool, const PARAM: bool, const DYNAMIC: bool>(Job<'a, K>);
 
-impl<K: PointwiseKernel, const WEIGHT: bool, const PARAM: bool> crate::dispatch::LanesFn
-    for Selected<'_, K, WEIGHT, PARAM>
+impl<K: PointwiseKernel, const WEIGHT: bool, const PARAM: bool, const DYNAMIC: bool>
+    crate::dispatch::LanesFn for Selected<'_, K, WEIGHT, PARAM, DYNAMIC>
 {
     type Output = Option<f64>;
     #[inline(always)]
     fn call<L: Lanes>(self, l: L) -> Option<f64> {
-        self.0.run::<L, WEIGHT, PARAM>(l)
+        self.0.run::<L, WEIGHT, PARAM, DYNAMIC>(l)
     }
 }
 
@@ -497,7 +501,26 @@ pub fn execute<K: PointwiseKernel>(
         weight: &[],
         param: &[],
     };
-    crate::dispatch::dispatch(isa, Selected::<K, false, false>(job)).flatten()
+    crate::dispatch::dispatch_paired(isa, Selected::<K, false, false, false>(job)).flatten()
+}
+
+/// [`execute`] compiled once for every mode ([`mode::DYNAMIC`]): for the
+/// transcendental kernels, whose per-lane math dwarfs the mode branch, a
+/// quarter of the code of [`execute`]'s four drivers. No streams are read
+/// (no per-call tile building either: a small call costs the kernel
+/// only). The same bits as [`execute_weighted`] with a weight of `[1.0]`.
+pub fn execute_dynamic<K: PointwiseKernel>(
+    isa: crate::dispatch::Isa,
+    kernel: K,
+    pass: Pass<'_>,
+) -> Option<f64> {
+    let job = Job {
+        kernel,
+        pass,
+        weight: &[],
+        param: &[],
+    };
+    crate::dispatch::dispatch_paired(isa, Selected::<K, false, false, true>(job)).flatten()
 }
 
 /// [`execute`] with a periodic `weight` stream (`input.len()` elements for
@@ -518,5 +541,5 @@ pub fn execute_weighted<K: PointwiseKernel, const PARAM: bool>(
         weight,
         param,
     };
-    crate::dispatch::dispatch(isa, Selected::<K, true, PARAM>(job)).flatten()
+    crate::dispatch::dispatch_paired(isa, Selected::<K, true, PARAM, true>(job)).flatten()
 }
