@@ -3,8 +3,8 @@
 //! f32 bit patterns plus every special value, and bit-identity of every
 //! instruction set this CPU has with the scalar path.
 //!
-//! The sweep takes every `STEP`-th bit pattern of the whole u32 range
-//! (both signs, NaN and infinity included). On x86-64 `STEP` is 61 (about
+//! The sweep takes every `DEFAULT_STEP`-th bit pattern of the whole u32 range
+//! (both signs, NaN and infinity included). On x86-64 `DEFAULT_STEP` is 61 (about
 //! 70 million inputs per function); elsewhere (qemu-aarch64 in CI, which is
 //! ~20× slower) it is 1021, which still visits every binade.
 
@@ -12,9 +12,20 @@ use simdloss::Isa;
 use simdloss::elementwise::{Function, map};
 
 #[cfg(target_arch = "x86_64")]
-const STEP: u32 = 61;
+const DEFAULT_STEP: u32 = 61;
 #[cfg(not(target_arch = "x86_64"))]
-const STEP: u32 = 1021;
+const DEFAULT_STEP: u32 = 1021;
+
+/// The sweep's stride: `DEFAULT_STEP`, or `SIMDLOSS_MATH_STEP` from the
+/// environment (`SIMDLOSS_MATH_STEP=1` is the one-off run over all 2³²
+/// inputs behind the precision table's last column, a few minutes).
+fn step() -> u32 {
+    std::env::var("SIMDLOSS_MATH_STEP")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .filter(|&s| s > 0)
+        .unwrap_or(DEFAULT_STEP)
+}
 
 /// Elements per `map` call of the sweep.
 const CHUNK: usize = 1 << 18;
@@ -135,7 +146,7 @@ fn specs() -> [Spec; 5] {
             name: "softplus",
             reference: softplus_ref,
             in_domain: |x| x >= EXP_LO && x.is_finite(),
-            bound_ulp: 2.0,
+            bound_ulp: 3.0,
         },
     ]
 }
@@ -195,7 +206,8 @@ fn worst_error(spec: &Spec) -> (f64, f32) {
         }
     };
     check(&specials());
-    let total = (1u64 << 32) / u64::from(STEP) + 1;
+    let step = step();
+    let total = (1u64 << 32) / u64::from(step) + 1;
     let mut start = 0u64;
     let mut input = Vec::with_capacity(CHUNK);
     while start < total {
@@ -203,7 +215,7 @@ fn worst_error(spec: &Spec) -> (f64, f32) {
         input.clear();
         input.extend((start..end).map(|i| {
             f32::from_bits(
-                u32::try_from(i * u64::from(STEP)).expect("i < total keeps i·STEP < 2^32"),
+                u32::try_from(i * u64::from(step)).expect("i < total keeps i·step < 2^32"),
             )
         }));
         check(&input);
@@ -239,8 +251,8 @@ fn precision_table_holds_and_all_isas_agree() {
 /// thresholds: +0 or +∞ there).
 #[test]
 fn pow_error_grows_with_the_exponent_only() {
-    let mut input: Vec<f32> = (0..=0x3f80_0000u32 / STEP)
-        .map(|i| f32::from_bits(i * STEP))
+    let mut input: Vec<f32> = (0..=0x3f80_0000u32 / DEFAULT_STEP)
+        .map(|i| f32::from_bits(i * DEFAULT_STEP))
         .collect();
     input.extend((0..20_000u32).map(|i| 1.0 + f32::from_bits(0x3800_0000 + i * 4099)));
     input.extend(specials().into_iter().filter(|x| *x >= 0.0));

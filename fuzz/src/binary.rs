@@ -130,7 +130,7 @@ impl Reference for LogitsRef<'_> {
     }
 }
 
-/// Sigmoid focal: `(4 + 2γ + 2|γ ln q|)` ulp of the value and of the
+/// Sigmoid focal: `(4 + 2γ + 2|γ ln q|)` ulp (2 more for γ = 2) of the value and of the
 /// larger derivative term (hard targets), of `|value| + max term` (soft
 /// targets); one more ulp for a weight.
 pub struct FocalRef<'a> {
@@ -156,7 +156,9 @@ impl Reference for FocalRef<'_> {
         let (alpha, gamma) = (self.alpha, self.gamma);
         let (value, deriv, g_scale, g_ln_q) = focal_ref(x, y, alpha, gamma, w);
         let weighted = if self.weight.is_some() { 1.0 } else { 0.0 };
-        let k = 4.0 + 2.0 * gamma + 2.0 * g_ln_q.abs() + weighted;
+        // γ = 2 runs the multiplication path (q·q): 2 ulp more.
+        let two = if gamma == 2.0 { 2.0 } else { 0.0 };
+        let k = 4.0 + 2.0 * gamma + 2.0 * g_ln_q.abs() + weighted + two;
         let hard = y == 0.0 || y == 1.0;
         let (v_scale, d_scale) = if hard {
             (value.abs(), g_scale)

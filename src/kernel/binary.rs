@@ -100,15 +100,18 @@ impl PointwiseKernel for BceKernel {
 /// BCE with logits (PyTorch `binary_cross_entropy_with_logits`):
 /// `(1−y)·softplus(x) + pw·y·softplus(−x)`, derivative
 /// `(1−y)·σ(x) − pw·y·σ(−x)`, with `pw` (`pos_weight`, finite and ≥ 0)
-/// from the parameter stream of [`eval_param`](Self::eval_param); `eval`
-/// is `pw = 1`.
+/// from the parameter stream of [`eval_param`](Self::eval_param), or
+/// `self.pos_weight` in [`eval`](Self::eval) (a pass without streams).
 #[derive(Clone, Copy, Debug)]
-pub struct BceLogitsKernel;
+pub struct BceLogitsKernel {
+    /// `pos_weight` of a pass without a parameter stream.
+    pub pos_weight: f32,
+}
 
 impl PointwiseKernel for BceLogitsKernel {
     #[inline(always)]
     fn eval<L: Lanes>(self, x: F32s<L>, y: F32s<L>) -> (F32s<L>, F32s<L>) {
-        self.eval_param(x, y, x.splat(1.0))
+        self.eval_param(x, y, x.splat(self.pos_weight))
     }
 
     #[inline(always)]
@@ -144,16 +147,48 @@ pub struct FocalKernel {
 impl PointwiseKernel for FocalKernel {
     #[inline(always)]
     fn eval<L: Lanes>(self, x: F32s<L>, y: F32s<L>) -> (F32s<L>, F32s<L>) {
-        let gamma = self.gamma;
         let t = Logit::new(x);
         let one_minus_y = 1.0 - y;
-        // ℓ = BCE with logits, and p − y = ((1−y)·σ(x) − y·σ(−x)).
+        // ℓ = BCE with logits.
         let bce = mul_or_zero(one_minus_y, t.softplus_pos) + mul_or_zero(y, t.softplus_neg);
-        let p_minus_y = (one_minus_y * t.sig_pos_num - y * t.sig_neg_num) / t.u;
-        // q = 1 − p_t = c/u, c = y' + (1 − y')·e.
+        // c = u·q = y' + (1 − y')·e (see the module docs).
         let y_big = t.nonneg.select(one_minus_y, y);
         let y_small = t.nonneg.select(y, one_minus_y);
         let c = y_big + y_small * t.e;
+        let (value, modulated) = if self.gamma == 2.0 {
+            focal_gamma_two(&t, y, one_minus_y, bce, c)
+        } else {
+            self.focal_general(&t, x, y, one_minus_y, bce, c, y_big)
+        };
+        // NaN in x or y propagates without a guard: at most one of the
+        // coefficients 1 − y, y of ℓ is 0, and p − y is a plain product.
+        if self.alpha >= 0.0 {
+            let alpha_t = self.alpha * y + (1.0 - self.alpha) * one_minus_y;
+            (alpha_t * value, alpha_t * modulated)
+        } else {
+            (value, modulated)
+        }
+    }
+}
+
+impl FocalKernel {
+    /// `(q^γ·ℓ, q^γ·[γ·ρ·ℓ + (p − y)])` for any γ: `q^γ = exp(γ·ln q)`,
+    /// `ln q = ln c − log1p(e)` in the log domain.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn focal_general<L: Lanes>(
+        self,
+        t: &Logit<L>,
+        x: F32s<L>,
+        y: F32s<L>,
+        one_minus_y: F32s<L>,
+        bce: F32s<L>,
+        c: F32s<L>,
+        y_big: F32s<L>,
+    ) -> (F32s<L>, F32s<L>) {
+        let gamma = self.gamma;
+        // p − y = ((1−y)·σ(x) − y·σ(−x)).
+        let p_minus_y = (one_minus_y * t.sig_pos_num - y * t.sig_neg_num) / t.u;
         let hard = y_big.eq(0.0);
         let ln_q = hard.select(-t.abs, ln(c)) - t.log1p_e;
         // q^γ = exp(γ·ln q), with q^0 = 1 even where ln q = −∞.
@@ -162,13 +197,35 @@ impl PointwiseKernel for FocalKernel {
         let rho = (1.0 - (y + y)) * hard.select(1.0, t.e) / (t.u * hard.select(1.0, c));
         let q_gamma_bce = q_gamma * bce;
         let modulated = mul_or_zero(gamma * rho, q_gamma_bce) + q_gamma * p_minus_y;
-        // NaN in x or y propagates without a guard: at most one of the
-        // coefficients 1 − y, y of ℓ is 0, and p − y is a plain product.
-        if self.alpha >= 0.0 {
-            let alpha_t = self.alpha * y + (1.0 - self.alpha) * one_minus_y;
-            (alpha_t * q_gamma_bce, alpha_t * modulated)
-        } else {
-            (q_gamma_bce, modulated)
-        }
+        (q_gamma_bce, modulated)
     }
 }
+
+/// `(q²·ℓ, 2q·q′·ℓ + q²·(p − y))` for γ = 2 (torchvision's default), by
+/// multiplication: `q = c/u`, `q′ = dq/dx = (1 − 2y)·e/u²`, with one
+/// division, `1/u`, corrected for the rounding `δ` of `u = 1 + e`
+/// (`1/(u + δ) ≈ (1/u)(1 − δ/u)`). No `exp`, no `ln`; more accurate than
+/// `exp(2·ln q)` where `q` is small. `q² < 2⁻¹²⁶` is flushed to `+0`, as
+/// `exp` flushes it in the general path.
+#[inline(always)]
+fn focal_gamma_two<L: Lanes>(
+    t: &Logit<L>,
+    y: F32s<L>,
+    one_minus_y: F32s<L>,
+    bce: F32s<L>,
+    c: F32s<L>,
+) -> (F32s<L>, F32s<L>) {
+    let delta = t.e - (t.u - 1.0);
+    let inv_rounded = 1.0 / t.u;
+    let inv_u = inv_rounded - (inv_rounded * delta) * inv_rounded;
+    let p_minus_y = (one_minus_y * t.sig_pos_num - y * t.sig_neg_num) * inv_u;
+    let q = c * inv_u;
+    // q′·u² = (1 − 2y)·e; q = 0 where q² would be subnormal.
+    let q = q.lt(TWO_POW_M63).select(0.0, q);
+    let dq = ((1.0 - (y + y)) * t.e) * (inv_u * inv_u);
+    let modulated = q * (mul_or_zero(dq + dq, bce) + q * p_minus_y);
+    (q * (q * bce), modulated)
+}
+
+/// 2⁻⁶³: below it, `q²` would be subnormal.
+const TWO_POW_M63: f32 = 1.084_202_2e-19;

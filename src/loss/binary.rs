@@ -36,7 +36,7 @@
 //! focal with soft targets both bounds are relative to
 //! `|value| + max|term|`.)
 
-use super::{PointwiseLoss, run_kernel_weighted, sealed::Sealed};
+use super::{PointwiseLoss, run_kernel_dynamic, run_kernel_weighted, sealed::Sealed};
 use crate::dispatch::Isa;
 use crate::error::LossError;
 use crate::kernel::binary::{BceKernel, BceLogitsKernel, FocalKernel};
@@ -154,8 +154,10 @@ fn check_probabilities(input: &[f32]) -> Result<(), LossError> {
 
 impl Sealed for BinaryCrossEntropy<'_> {
     fn run(&self, isa: Isa, pass: Pass<'_>) -> Option<f64> {
-        let weight = self.weight.unwrap_or(UNWEIGHTED);
-        run_kernel_weighted::<_, false>(isa, BceKernel, pass, weight, &[])
+        match self.weight {
+            None => run_kernel_dynamic(isa, BceKernel, pass),
+            Some(weight) => run_kernel_weighted::<_, false>(isa, BceKernel, pass, weight, &[]),
+        }
     }
     fn check(&self, input: &[f32]) -> Result<(), LossError> {
         check_weight(self.weight, input)?;
@@ -329,18 +331,24 @@ fn check_pos_weight(pos_weight: f32) -> Result<(), LossError> {
 
 impl Sealed for BinaryCrossEntropyWithLogits<'_> {
     fn run(&self, isa: Isa, pass: Pass<'_>) -> Option<f64> {
-        // A scalar pos_weight is a one-element periodic stream: one driver
-        // serves both forms.
+        // Without a weight map, a scalar pos_weight rides in the kernel and
+        // no stream is read; otherwise it is a one-element periodic stream
+        // (the same bits: a weight of 1 and a broadcast scalar change
+        // nothing).
         let scalar;
-        let pos_weight = match self.pos_weight {
-            PosWeight::Scalar(pw) => {
+        let pos_weight = match (self.weight, self.pos_weight) {
+            (None, PosWeight::Scalar(pos_weight)) => {
+                return run_kernel_dynamic(isa, BceLogitsKernel { pos_weight }, pass);
+            }
+            (_, PosWeight::Scalar(pw)) => {
                 scalar = [pw];
                 &scalar[..]
             }
-            PosWeight::PerClass(pw) => pw,
+            (_, PosWeight::PerClass(pw)) => pw,
         };
         let weight = self.weight.unwrap_or(UNWEIGHTED);
-        run_kernel_weighted::<_, true>(isa, BceLogitsKernel, pass, weight, pos_weight)
+        let kernel = BceLogitsKernel { pos_weight: 1.0 };
+        run_kernel_weighted::<_, true>(isa, kernel, pass, weight, pos_weight)
     }
     fn check(&self, input: &[f32]) -> Result<(), LossError> {
         check_weight(self.weight, input)?;
@@ -486,8 +494,10 @@ impl Sealed for SigmoidFocal<'_> {
             alpha: self.alpha,
             gamma: self.gamma,
         };
-        let weight = self.weight.unwrap_or(UNWEIGHTED);
-        run_kernel_weighted::<_, false>(isa, kernel, pass, weight, &[])
+        match self.weight {
+            None => run_kernel_dynamic(isa, kernel, pass),
+            Some(weight) => run_kernel_weighted::<_, false>(isa, kernel, pass, weight, &[]),
+        }
     }
     fn check(&self, input: &[f32]) -> Result<(), LossError> {
         check_weight(self.weight, input)

@@ -301,6 +301,16 @@ pub(crate) fn run_kernel<K: pointwise::PointwiseKernel>(
     pointwise::execute(isa, kernel, pass)
 }
 
+/// [`run_kernel`] with one driver for every mode and no streams (see
+/// [`pointwise::execute_dynamic`]).
+pub(crate) fn run_kernel_dynamic<K: pointwise::PointwiseKernel>(
+    isa: Isa,
+    kernel: K,
+    pass: Pass<'_>,
+) -> Option<f64> {
+    pointwise::execute_dynamic(isa, kernel, pass)
+}
+
 /// [`run_kernel`] with a periodic `weight` stream and, if `PARAM`, a
 /// periodic `param` stream (see [`pointwise::execute_weighted`]).
 pub(crate) fn run_kernel_weighted<K: pointwise::PointwiseKernel, const PARAM: bool>(
