@@ -132,12 +132,12 @@ pub fn run<L: Lanes, K: PointwiseKernel, const MODE: u8, const WEIGHT: bool, con
     let full_chunks = n / VIRTUAL_LANES;
     // Only built when read: a pass without them pays nothing.
     let mut weights = if WEIGHT {
-        Some(Periodic::new(weight))
+        Some(Periodic::new(weight, n))
     } else {
         None
     };
     let mut params = if PARAM {
-        Some(Periodic::new(param))
+        Some(Periodic::new(param, n))
     } else {
         None
     };
@@ -214,7 +214,11 @@ pub fn run<L: Lanes, K: PointwiseKernel, const MODE: u8, const WEIGHT: bool, con
                     out: o.as_mut_ptr(),
                 },
                 scale_v,
-                Some(valid),
+                // Only the registers holding real elements: a skipped
+                // register would add +0 to every lane of the sum, which
+                // changes no bit (a lane is never −0: it starts at +0, and
+                // +0 + −0 = +0), and would write only padding.
+                Some((valid, rem.div_ceil(width))),
             );
         }
         acc.end_chunk(l);
@@ -243,14 +247,18 @@ fn copy_window(dst: &mut [f32; VIRTUAL_LANES], stream: &mut Periodic<'_>, rem: u
 /// Windows of 64 consecutive elements of the periodic sequence
 /// `param[i % C]` (`C = param.len()`), one per chunk, starting at element 0.
 ///
-/// `C ≤ 64`: the sequence is tiled once into 128 stack elements and each
-/// window is a slice of the tile starting at phase `s < C`. `C > 64`: a
+/// `C ≤ 64` and shorter than the pass: the sequence is tiled once into 128
+/// stack elements and each window is a slice of the tile starting at phase
+/// `s < C`. Otherwise (`C > 64`, or a stream that covers the pass): a
 /// window is a slice of `param` itself, or, for a chunk that straddles the
 /// wrap (at most one in `C / 64`; only the tail chunk when `C` is the
 /// stream length), copied into a 64-element buffer. No division in the
 /// loop: the phase advances by `64 % C`.
 struct Periodic<'a> {
     param: &'a [f32],
+    /// Windows come from `tile` (`param.len() ≤ 64` and shorter than the
+    /// pass).
+    tiled: bool,
     tile: [f32; 2 * VIRTUAL_LANES],
     wrap: [f32; VIRTUAL_LANES],
     phase: usize,
@@ -258,24 +266,31 @@ struct Periodic<'a> {
 }
 
 impl<'a> Periodic<'a> {
-    /// An empty `param` gives windows of zeros (never read by the driver:
-    /// it refuses an empty `param` when it needs one).
+    /// The windows of `param` over a pass of `n` elements. An empty
+    /// `param` gives windows of zeros (never read by the driver: it refuses
+    /// an empty `param` when it needs one). The tile is only built when the
+    /// stream really repeats (`len < n`): a per-element stream (`len ≥ n`)
+    /// is read in place, so a small call pays no tiling.
     #[inline(always)]
-    fn new(param: &'a [f32]) -> Self {
+    fn new(param: &'a [f32], n: usize) -> Self {
         let len = param.len();
+        let tiled = (1..=VIRTUAL_LANES).contains(&len) && len < n;
         let mut tile = [0.0f32; 2 * VIRTUAL_LANES];
-        if (1..=VIRTUAL_LANES).contains(&len) {
-            let mut k = 0;
-            for t in &mut tile {
-                *t = param.get(k).copied().unwrap_or(0.0);
-                k += 1;
-                if k == len {
-                    k = 0;
-                }
+        if tiled {
+            // tile[i] = param[i % len]: one copy of `param`, then the
+            // filled prefix doubled (a multiple of len each time), so a
+            // one-element stream costs 8 copies, not 128.
+            copy_prefix(&mut tile, param);
+            let mut filled = len;
+            while filled < tile.len() {
+                let (done, rest) = tile.split_at_mut(filled);
+                copy_prefix(rest, done);
+                filled *= 2;
             }
         }
         Self {
             param,
+            tiled,
             tile,
             wrap: [0.0; VIRTUAL_LANES],
             phase: 0,
@@ -287,9 +302,8 @@ impl<'a> Periodic<'a> {
     /// next call on `self`.
     #[inline(always)]
     fn window(&mut self) -> *const f32 {
-        let len = self.param.len();
         let s = self.phase;
-        if len <= VIRTUAL_LANES {
+        if self.tiled {
             // s < len <= 64: tile[s..s + 64] is inside the 128-element tile.
             return self.tile.get(s..).unwrap_or(&[]).as_ptr();
         }
@@ -337,7 +351,8 @@ fn copy_prefix(dst: &mut [f32], src: &[f32]) {
 
 /// One 64-element chunk: `REGS` registers through the kernel.
 ///
-/// `valid = Some(k)` masks lanes `>= k` out of the sum (the tail chunk).
+/// `tail = Some((k, regs))` (the tail chunk) masks lanes `>= k` out of
+/// the sum and computes only the first `regs` (≤ `REGS`) registers.
 ///
 /// # Safety
 /// `s.input`, `s.target` (and `s.weight` with `WEIGHT`, `s.param` with
@@ -354,10 +369,14 @@ unsafe fn chunk_body<L: Lanes, K: PointwiseKernel, const WEIGHT: bool, const PAR
     acc: &mut Accumulator<L>,
     s: Streams,
     scale: F32s<L>,
-    valid: Option<F32s<L>>,
+    tail: Option<(F32s<L>, usize)>,
 ) {
     let out = s.out;
-    for reg in 0..L::REGS {
+    let (valid, regs) = match tail {
+        Some((valid, regs)) => (Some(valid), regs.min(L::REGS)),
+        None => (None, L::REGS),
+    };
+    for reg in 0..regs {
         let off = reg * L::WIDTH;
         // SAFETY: off + WIDTH <= REGS * WIDTH = 64 and the caller guarantees
         // 64 readable f32 behind input and target.

@@ -331,24 +331,26 @@ fn check_pos_weight(pos_weight: f32) -> Result<(), LossError> {
 
 impl Sealed for BinaryCrossEntropyWithLogits<'_> {
     fn run(&self, isa: Isa, pass: Pass<'_>) -> Option<f64> {
-        // Without a weight map, a scalar pos_weight rides in the kernel and
-        // no stream is read; otherwise it is a one-element periodic stream
-        // (the same bits: a weight of 1 and a broadcast scalar change
-        // nothing).
-        let scalar;
-        let pos_weight = match (self.weight, self.pos_weight) {
+        // A scalar pos_weight rides in the kernel; a per-class one is a
+        // periodic parameter stream (the same bits: a broadcast scalar,
+        // and a weight of 1 where there is no weight map, change nothing).
+        match (self.weight, self.pos_weight) {
             (None, PosWeight::Scalar(pos_weight)) => {
-                return run_kernel_dynamic(isa, BceLogitsKernel { pos_weight }, pass);
+                run_kernel_dynamic(isa, BceLogitsKernel { pos_weight }, pass)
             }
-            (_, PosWeight::Scalar(pw)) => {
-                scalar = [pw];
-                &scalar[..]
+            (Some(weight), PosWeight::Scalar(pos_weight)) => run_kernel_weighted::<_, false>(
+                isa,
+                BceLogitsKernel { pos_weight },
+                pass,
+                weight,
+                &[],
+            ),
+            (weight, PosWeight::PerClass(pos_weight)) => {
+                let weight = weight.unwrap_or(UNWEIGHTED);
+                let kernel = BceLogitsKernel { pos_weight: 1.0 };
+                run_kernel_weighted::<_, true>(isa, kernel, pass, weight, pos_weight)
             }
-            (_, PosWeight::PerClass(pw)) => pw,
-        };
-        let weight = self.weight.unwrap_or(UNWEIGHTED);
-        let kernel = BceLogitsKernel { pos_weight: 1.0 };
-        run_kernel_weighted::<_, true>(isa, kernel, pass, weight, pos_weight)
+        }
     }
     fn check(&self, input: &[f32]) -> Result<(), LossError> {
         check_weight(self.weight, input)?;
