@@ -18,13 +18,16 @@ pub mod wide;
 pub mod pulp;
 
 /// The widest register, in f32 lanes, of any backend compiled for this
-/// target (AVX-512: 16; NEON and `wide`: 4), for stack buffers that hold
-/// one register per row.
-#[cfg(any(
-    all(target_arch = "x86_64", target_feature = "sse2"),
-    all(target_arch = "aarch64", target_feature = "neon")
-))]
-pub const MAX_WIDTH: usize = 16;
+/// target (a [`pair::Pair`] of AVX-512 registers: 32; NEON and `wide`: 4),
+/// for stack buffers that hold one register per row.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+pub const MAX_WIDTH: usize = 32;
+
+/// The widest register, in f32 lanes, of any backend compiled for this
+/// target (NEON and `wide`: 4), for stack buffers that hold one register
+/// per row.
+#[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+pub const MAX_WIDTH: usize = 4;
 
 /// The widest register, in f32 lanes, of any backend compiled for this
 /// target (`wide`: 4), for stack buffers that hold one register per row.

@@ -183,8 +183,8 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
 
 /// Tiles that are not contiguous are staged when they have at most this
 /// many classes (every `S = 1` tile kernel shape): three buffers of
-/// `STAGE_CLASSES × MAX_WIDTH` f32 on the stack, 9 KB where AVX-512 can
-/// run, 2.3 KB on targets whose widest vectors are 4 lanes (Cortex-M,
+/// `STAGE_CLASSES × MAX_WIDTH` f32 on the stack, 18 KB on x86-64 (pairs
+/// of AVX-512 registers, 32 lanes), 2.3 KB on targets whose widest vectors are 4 lanes (Cortex-M,
 /// wasm32, 32-bit ARM).
 const STAGE_CLASSES: usize = super::ROW_KERNEL_MIN_CLASSES;
 
