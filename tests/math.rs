@@ -207,7 +207,8 @@ fn worst_error(spec: &Spec) -> (f64, f32) {
     };
     check(&specials());
     let step = step();
-    let total = (1u64 << 32) / u64::from(step) + 1;
+    // Indices 0..total, the last one's pattern ≤ u32::MAX.
+    let total = u64::from(u32::MAX) / u64::from(step) + 1;
     let mut start = 0u64;
     let mut input = Vec::with_capacity(CHUNK);
     while start < total {

@@ -8,14 +8,20 @@
 //!   which keep a NaN a NaN);
 //! - Cody–Waite range reduction with `ln 2` split in two
 //!   (`0.693359375 − 2.12194440·10⁻⁴`, the first part short enough that
-//!   `n·ln2_hi` is exact), Cephes polynomials evaluated by Horner's rule;
+//!   `n·ln2_hi` is exact); minimax polynomials of the lowest degree that
+//!   keeps the bound, fitted offline with f32 coefficients (Sollya's
+//!   `fpminimax`; the command is beside each table), evaluated by Estrin's
+//!   scheme (independent pairs, not one chain of multiply-adds);
 //! - exponents built and taken apart with integer bit operations
 //!   (`t = x·log₂e + 1.5·2²³` leaves `round(x·log₂e)` in the low bits of
 //!   `t`, and `2ⁿ` is `(n + 127) << 23`);
 //! - inputs clamped by compare + select so that no intermediate value is
 //!   subnormal (subnormal inputs of `ln` are rescaled with integer
 //!   operations first; tiny arguments take an exact shortcut), and no
-//!   data-dependent branch: every lane runs every operation.
+//!   data-dependent branch: every lane runs every operation; no clamp
+//!   where the domain makes it unnecessary (`exp` below `−87.34` is
+//!   flushed by its scale `2⁻¹²⁷ = +0`, `ln` of an exact split has no
+//!   tiny `f`, `ln(1 + e)` for `e ∈ [0, 1]` needs no range reduction).
 //!
 //! # Precision
 //!
@@ -23,26 +29,32 @@
 //! normal range) against an f64 reference. `tests/math.rs` asserts the
 //! bound over every 61st f32 bit pattern of the whole range plus every
 //! special value, on every instruction set this CPU has (which agree bit
-//! for bit); the last column is a one-off run over all 2³² inputs.
+//! for bit); the last column is a one-off run over all 2³² inputs
+//! (`SIMDLOSS_MATH_STEP=1 cargo test --release --test math --
+//! precision_table`, about 8 minutes here). Issue 10 (minimax polynomials,
+//! Estrin) moved `ln` from 0.83 to 0.88 and `log1p` from 1.39 to 1.44 ulp,
+//! and `softplus` from 1.67 to 2.46 (bound 2 → 3: its `ln(1 + e)` is one
+//! polynomial on `[0, 1]` now, at half the operations).
 //!
 //! | function | domain (useful range) | bound, ulp | measured: sweep / all 2³² | outside the domain, special values |
 //! |---|---|---|---|---|
-//! | [`exp`] | `−87.33654 ≤ x ≤ 88.72283` (result normal) | 1 | 0.972 / 0.990 | `x < −87.33654` (true result subnormal) → `+0`; `x > 88.72283` → `+∞`; `±0 → 1` |
-//! | [`ln`] | `x > 0`, subnormals included | 1 | 0.800 / 0.829 | `±0 → −∞`; `x < 0 → NaN`; `+∞ → +∞` |
-//! | [`log1p`] | `x > −1` | 1.5 | 1.368 / 1.394 | `−1 → −∞`; `x < −1 → NaN`; `+∞ → +∞`; returns `x` itself for `\|x\| < 2⁻³⁰` |
+//! | [`exp`] | `−87.33654 ≤ x ≤ 88.72283` (result normal) | 1 | 0.972 / 0.991 | `x < −87.33654` (true result subnormal) → `+0`; `x > 88.72283` → `+∞`; `±0 → 1` |
+//! | [`ln`] | `x > 0`, subnormals included | 1 | 0.812 / 0.884 | `±0 → −∞`; `x < 0 → NaN`; `+∞ → +∞` |
+//! | [`log1p`] | `x > −1` | 1.5 | 1.417 / 1.438 | `−1 → −∞`; `x < −1 → NaN`; `+∞ → +∞`; returns `x` itself for `\|x\| < 2⁻³⁰` |
 //! | [`sigmoid`] | `x ≥ −87.33654` | 2 | 1.862 / 1.967 | below: `+0` (true result < 2⁻¹²⁶); `+∞ → 1`, `−∞ → +0` |
-//! | [`softplus`] | `x ≥ −87.33654` | 2 | 1.622 / 1.668 | below: `+0`; `+∞ → +∞`, `−∞ → +0` |
+//! | [`softplus`] | `x ≥ −87.33654` | 3 | 2.419 / 2.462 | below: `+0`; `+∞ → +∞`, `−∞ → +0` |
 //! | [`pow`] | `x ≥ 0`, result normal | `1 + 3·\|γ ln x\|` (see below) | ≤ 0.6 of the bound / — | `pow(x, 0) = 1` for every `x` (NaN too); `pow(0, γ > 0) = +0` |
 //!
-//! [`pow`] is `exp(γ·ln x)`: `ln x` (≤ 0.8 ulp, so a relative error up to
-//! 1.6·2⁻²⁴) times γ (rounded once more: 2⁻²⁴) gives `w = γ·ln x` with a
-//! relative error up to 2.6·2⁻²⁴, i.e. an absolute error `2.6·2⁻²⁴·|w|` that
+//! [`pow`] is `exp(γ·ln x)`: `ln x` (≤ 0.9 ulp, so a relative error up to
+//! 1.8·2⁻²⁴) times γ (rounded once more: 2⁻²⁴) gives `w = γ·ln x` with a
+//! relative error up to 2.8·2⁻²⁴, i.e. an absolute error `2.8·2⁻²⁴·|w|` that
 //! `exp` turns into the same relative error of the result: at most
 //! `1 + 3·|w|` ulp, which `tests/math.rs` asserts for `x ∈ (0, 1]` (focal
 //! loss's use) and `x` slightly above 1, γ ∈ {0.25, 0.5, 1, 1.5, 2, 5}
 //! (measured: at most 0.6 of that bound). Sigmoid focal loss computes its
 //! `(1 − p_t)^γ` the same way, `exp(γ·ln(1 − p_t))`, with `ln(1 − p_t)`
-//! taken in the log domain rather than from a rounded `1 − p_t`.
+//! taken in the log domain rather than from a rounded `1 − p_t`, except
+//! for γ = 2, where `(1 − p_t)²` is a product.
 //!
 //! NaN in gives NaN out for every function (except `pow(NaN, 0) = 1`, as in
 //! C's `pow`); which NaN is unspecified.
