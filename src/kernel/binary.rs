@@ -136,15 +136,19 @@ impl PointwiseKernel for BceLogitsKernel {
 /// `α_t·(1−p_t)^γ·ℓ` with `ℓ` = BCE with logits, and its analytic
 /// derivative `α_t·q^γ·[γ·ρ·ℓ + (p − y)]`, `q = 1 − p_t`,
 /// `ρ = (dq/dx)/q = (1−2y)·e/(u·c)` (see the module docs for `c`).
+///
+/// `GAMMA_TWO`: γ is 2 (torchvision's default) and `q²` is a product
+/// ([`focal_gamma_two`]); the loss picks the kernel, so the choice is not
+/// a branch in the loop.
 #[derive(Clone, Copy, Debug)]
-pub struct FocalKernel {
+pub struct FocalKernel<const GAMMA_TWO: bool> {
     /// α ∈ [0, 1], or negative: no α weighting (`α_t = 1`).
     pub alpha: f32,
     /// γ ≥ 0, finite.
     pub gamma: f32,
 }
 
-impl PointwiseKernel for FocalKernel {
+impl<const GAMMA_TWO: bool> PointwiseKernel for FocalKernel<GAMMA_TWO> {
     #[inline(always)]
     fn eval<L: Lanes>(self, x: F32s<L>, y: F32s<L>) -> (F32s<L>, F32s<L>) {
         let t = Logit::new(x);
@@ -155,7 +159,7 @@ impl PointwiseKernel for FocalKernel {
         let y_big = t.nonneg.select(one_minus_y, y);
         let y_small = t.nonneg.select(y, one_minus_y);
         let c = y_big + y_small * t.e;
-        let (value, modulated) = if self.gamma == 2.0 {
+        let (value, modulated) = if GAMMA_TWO {
             focal_gamma_two(&t, y, one_minus_y, bce, c)
         } else {
             self.focal_general(&t, x, y, one_minus_y, bce, c, y_big)
@@ -171,7 +175,7 @@ impl PointwiseKernel for FocalKernel {
     }
 }
 
-impl FocalKernel {
+impl<const GAMMA_TWO: bool> FocalKernel<GAMMA_TWO> {
     /// `(q^γ·ℓ, q^γ·[γ·ρ·ℓ + (p − y)])` for any γ: `q^γ = exp(γ·ln q)`,
     /// `ln q = ln c − log1p(e)` in the log domain.
     #[inline(always)]

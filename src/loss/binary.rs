@@ -494,13 +494,12 @@ impl<'a> SigmoidFocal<'a> {
 
 impl Sealed for SigmoidFocal<'_> {
     fn run(&self, isa: Isa, pass: Pass<'_>) -> Option<f64> {
-        let kernel = FocalKernel {
-            alpha: self.alpha,
-            gamma: self.gamma,
-        };
-        match self.weight {
-            None => run_kernel_dynamic(isa, kernel, pass),
-            Some(weight) => run_kernel_weighted::<_, false>(isa, kernel, pass, weight, &[]),
+        let (alpha, gamma) = (self.alpha, self.gamma);
+        #[allow(clippy::float_cmp)] // exactly 2: the multiplication path
+        if gamma == 2.0 {
+            run_focal(isa, FocalKernel::<true> { alpha, gamma }, self.weight, pass)
+        } else {
+            run_focal(isa, FocalKernel::<false> { alpha, gamma }, self.weight, pass)
         }
     }
     fn check(&self, input: &[f32]) -> Result<(), LossError> {
@@ -510,3 +509,16 @@ impl Sealed for SigmoidFocal<'_> {
 }
 
 impl PointwiseLoss for SigmoidFocal<'_> {}
+
+/// One focal kernel over `pass`, with the weight map if any.
+fn run_focal<const GAMMA_TWO: bool>(
+    isa: Isa,
+    kernel: FocalKernel<GAMMA_TWO>,
+    weight: Option<&[f32]>,
+    pass: Pass<'_>,
+) -> Option<f64> {
+    match weight {
+        None => run_kernel_dynamic(isa, kernel, pass),
+        Some(weight) => run_kernel_weighted::<_, false>(isa, kernel, pass, weight, &[]),
+    }
+}
