@@ -499,7 +499,12 @@ impl Sealed for SigmoidFocal<'_> {
         if gamma == 2.0 {
             run_focal(isa, FocalKernel::<true> { alpha, gamma }, self.weight, pass)
         } else {
-            run_focal(isa, FocalKernel::<false> { alpha, gamma }, self.weight, pass)
+            run_focal(
+                isa,
+                FocalKernel::<false> { alpha, gamma },
+                self.weight,
+                pass,
+            )
         }
     }
     fn check(&self, input: &[f32]) -> Result<(), LossError> {
