@@ -21,6 +21,24 @@
 //! `--no-X` flag skips its section even if `--X-only` selected it. An
 //! unknown flag is reported on stderr and ignored.
 //!
+//! Plots (the transcendental section only; nothing is plotted when it does
+//! not run):
+//!
+//! | flag | effect |
+//! |---|---|
+//! | `--plot-dir <dir>` (or `--plot-dir=<dir>`) | write the SVG plots into `<dir>` (created if missing; relative to the current directory). Default: `docs` |
+//! | `--no-plot` | write no plot |
+//!
+//! After the transcendental table the section writes four self-contained
+//! SVG charts (`benches/common/svg.rs`, hand-written SVG, no plotting
+//! crate), ns per element (log scale) against n (4096, 2^18, 2^24; log2
+//! scale), and lists their paths under the table:
+//! `bench_transcendental.svg` (every loss of the table on `Isa::best()`
+//! and the triad), and one chart per loss with a line per available ISA
+//! beside the triad and the plain loop: `bench_bce_with_logits.svg`,
+//! `bench_sigmoid_focal.svg`, `bench_exp.svg`. A file that cannot be
+//! written is reported (stderr and the list), not fatal.
+//!
 //! **Regression losses** (MSE, L1, Huber δ = 1, `SmoothL1` β = 1) against
 //! the two yardsticks of DESIGN.md §4: the triad (bar: ≤ 1.15× its time at
 //! 2^18 and 2^24 elements) and the plain scalar loop (bar: ≥ 6× faster at
@@ -84,12 +102,14 @@
 mod common;
 
 use std::hint::black_box;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use common::binary::{self, ALPHA, Buffers, GAMMA};
 use common::dice::{self, PlainDiceFn};
 use common::plain::{self, PlainFn};
 use common::softmax::{SHAPES, SoftmaxShape, label, nchw_to_nhwc, nhwc_to_nchw, plain_ce};
+use common::svg::{self, Axis, Chart, Scale, Series};
 use common::{AlignedBuf, SIZES, Streams, TRIAD_K, TriadFn};
 use simdloss::elementwise::{Function, map};
 use simdloss::{
@@ -732,9 +752,152 @@ fn binary_bars(row: &Row, rows: &[Row], best: Isa) -> Vec<(bool, String)> {
     bars
 }
 
+/// The per-loss plots of the transcendental table, as (file name, loss,
+/// chart title, legend of the plain loop): a line per ISA beside the triad
+/// and the plain loop.
+const PLOTS: [(&str, &str, &str, &str); 3] = [
+    (
+        "bench_bce_with_logits.svg",
+        BCE_LOGITS,
+        "BCE with logits, value + gradient",
+        "plain loop (expf + log1pf)",
+    ),
+    (
+        "bench_sigmoid_focal.svg",
+        FOCAL,
+        "sigmoid focal (α=0.25, γ=2), value + gradient",
+        "plain loop (expf + log1pf + powf)",
+    ),
+    (
+        "bench_exp.svg",
+        EXP,
+        "exp over a slice (elementwise::map)",
+        "plain loop (libm::expf)",
+    ),
+];
+/// The overview plot: every loss of the table on `Isa::best()`, and the
+/// triad.
+const OVERVIEW_PLOT: &str = "bench_transcendental.svg";
+
+/// `t`'s median in ns per element of an `n`-element call.
+fn ns_per_element(t: Timing, n: usize) -> f64 {
+    #[allow(clippy::cast_precision_loss)]
+    let n_f = n as f64;
+    t.median * 1e9 / n_f
+}
+
+/// `(n, ns per element)` of `loss`'s rows that `keep` selects, timing
+/// `time` of each (the fused call, the triad or the plain loop).
+fn plot_points(
+    rows: &[Row],
+    loss: &str,
+    keep: impl Fn(&Row) -> bool,
+    time: impl Fn(&Row) -> Timing,
+) -> Vec<(f64, f64)> {
+    rows.iter()
+        .filter(|r| r.loss == loss && keep(r))
+        .map(|r| {
+            #[allow(clippy::cast_precision_loss)]
+            let n = r.case.n as f64;
+            (n, ns_per_element(time(r), r.case.n))
+        })
+        .collect()
+}
+
+/// Writes the transcendental table's plots into `dir` (created if
+/// missing): [`OVERVIEW_PLOT`], then one per [`PLOTS`] entry. Returns
+/// each file's path, or why it could not be written.
+fn binary_plots(rows: &[Row], best: Isa, dir: &Path) -> Vec<Result<PathBuf, String>> {
+    let isas: Vec<Isa> = Isa::available().collect();
+    let debug = if cfg!(debug_assertions) {
+        " · DEBUG BUILD, numbers meaningless"
+    } else {
+        ""
+    };
+    let subtitle = format!(
+        "{}, one thread · median of interleaved rounds, lower is better{debug}",
+        common::cpu_model()
+    );
+    let x = Axis {
+        label: "n, elements (log scale)",
+        scale: Scale::Log2,
+    };
+    let y = Axis {
+        label: "ns per element (log scale)",
+        scale: Scale::Log10,
+    };
+    let triad = |loss: &str| {
+        // Every ISA's row of a group carries the same triad and plain
+        // timings: take the first ISA's.
+        let first = isas[0];
+        Series::new(
+            "triad (c = a + k·b)",
+            plot_points(rows, loss, |r| r.isa == first, |r| r.triad),
+        )
+        .dashed()
+    };
+    let mut charts = Vec::new();
+    let overview_title = format!("simdloss: value + gradient on {best}, against the triad");
+    let mut overview: Vec<Series> = [
+        (BCE, "BCE"),
+        (BCE_LOGITS, "BCE with logits"),
+        (FOCAL, "focal (α=0.25, γ=2)"),
+        (EXP, "exp over a slice"),
+    ]
+    .into_iter()
+    .map(|(loss, name)| {
+        Series::new(
+            name,
+            plot_points(rows, loss, |r| r.isa == best, |r| r.fused),
+        )
+    })
+    .collect();
+    overview.push(triad(BCE_LOGITS));
+    charts.push((OVERVIEW_PLOT, overview_title, overview));
+    for (file, loss, title, plain_name) in PLOTS {
+        let mut series: Vec<Series> = isas
+            .iter()
+            .map(|&isa| {
+                Series::new(
+                    isa.name(),
+                    plot_points(rows, loss, |r| r.isa == isa, |r| r.fused),
+                )
+            })
+            .collect();
+        series.push(triad(loss));
+        let first = isas[0];
+        series.push(
+            Series::new(
+                plain_name,
+                plot_points(rows, loss, |r| r.isa == first, |r| r.plain),
+            )
+            .dashed(),
+        );
+        charts.push((file, format!("simdloss: {title}, per ISA"), series));
+    }
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        return vec![Err(format!("could not create `{}`: {e}", dir.display()))];
+    }
+    charts
+        .into_iter()
+        .map(|(file, title, series)| {
+            let chart = Chart {
+                title: &title,
+                subtitle: &subtitle,
+                x,
+                y,
+            };
+            let path = dir.join(file);
+            std::fs::write(&path, svg::line_chart(&chart, &series))
+                .map(|()| path.clone())
+                .map_err(|e| format!("could not write `{}`: {e}", path.display()))
+        })
+        .collect()
+}
+
 /// The transcendental pointwise losses' table (issue 10's bars), then the
 /// small-calls table.
-fn binary_report() {
+fn binary_report(plot_dir: Option<&Path>) {
     let best = Isa::best();
     let (triad_fn, triad_isa) = common::best_triad();
     let focal = SigmoidFocal::new(ALPHA, GAMMA).expect("α = 0.25, γ = 2 are valid");
@@ -814,6 +977,19 @@ fn binary_report() {
         println!("Check failures (fused vs plain loop):");
         for note in &notes {
             println!("- {note}");
+        }
+    }
+    if let Some(dir) = plot_dir {
+        println!();
+        println!("Plots (ns per element against n, log scales):");
+        for written in binary_plots(&rows, best, dir) {
+            match written {
+                Ok(path) => println!("- `{}`", path.display()),
+                Err(e) => {
+                    eprintln!("bench_report: {e}");
+                    println!("- {e}");
+                }
+            }
         }
     }
 
@@ -1671,23 +1847,41 @@ fn dice_report() {
     }
 }
 
-/// The flags `main` knows.
-const FLAGS: [&str; 6] = [
+/// The flags `main` knows (besides `--plot-dir <dir>`).
+const FLAGS: [&str; 7] = [
     "--binary-only",
     "--softmax-only",
     "--dice-only",
     "--no-binary",
     "--no-softmax",
     "--no-dice",
+    "--no-plot",
 ];
+
+/// Where the plots go without `--plot-dir`.
+const DEFAULT_PLOT_DIR: &str = "docs";
 
 fn main() {
     let started = Instant::now();
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    for a in &args {
-        if !FLAGS.contains(&a.as_str()) {
+    let mut args: Vec<String> = Vec::new();
+    let mut plot_dir = PathBuf::from(DEFAULT_PLOT_DIR);
+    let mut rest = std::env::args().skip(1);
+    while let Some(a) = rest.next() {
+        if a == "--plot-dir" {
+            match rest.next() {
+                Some(dir) => plot_dir = PathBuf::from(dir),
+                None => eprintln!(
+                    "bench_report: --plot-dir needs a directory (ignored: plots go to {})",
+                    plot_dir.display()
+                ),
+            }
+        } else if let Some(dir) = a.strip_prefix("--plot-dir=") {
+            plot_dir = PathBuf::from(dir);
+        } else if FLAGS.contains(&a.as_str()) {
+            args.push(a);
+        } else {
             eprintln!(
-                "bench_report: unknown flag {a} ignored (known: {})",
+                "bench_report: unknown flag {a} ignored (known: {} --plot-dir <dir>)",
                 FLAGS.join(" ")
             );
         }
@@ -1705,7 +1899,8 @@ fn main() {
         regression_report();
     }
     if (!some_only || binary_only) && !flag("--no-binary") {
-        binary_report();
+        let plot_dir = (!flag("--no-plot")).then_some(plot_dir.as_path());
+        binary_report(plot_dir);
     }
     if (!some_only || softmax_only) && !flag("--no-softmax") {
         softmax_report();

@@ -8,6 +8,7 @@
 //! `#[path = "../benches/common/mod.rs"] mod common;` (examples), so not
 //! every item is used by every includer.
 #![allow(dead_code)]
+pub mod svg;
 
 /// Sizes every pointwise benchmark runs at.
 pub const SIZES: [usize; 3] = [4096, 1 << 18, 1 << 24];
