@@ -56,13 +56,15 @@ impl Isa {
         isa
     }
 
-    /// Whether this CPU (and this build) can run `self`.
+    /// Whether this CPU (and this build) can run `self`. Detected once and
+    /// cached (every kernel call checks its ISA: a small call should not
+    /// pay a dozen feature lookups).
     #[must_use]
     pub fn is_available(self) -> bool {
         match self {
             Isa::Scalar | Isa::Wide => true,
-            Isa::Avx2 => x86::avx2_available(),
-            Isa::Avx512 => x86::avx512_available(),
+            Isa::Avx2 => x86_detected() & X86_AVX2 != 0,
+            Isa::Avx512 => x86_detected() & X86_AVX512 != 0,
             Isa::Neon => cfg!(all(target_arch = "aarch64", target_feature = "neon")),
         }
     }
@@ -87,6 +89,31 @@ impl Isa {
     fn from_u8(v: u8) -> Option<Isa> {
         Isa::ALL.into_iter().find(|isa| *isa as u8 == v)
     }
+}
+
+/// [`x86_detected`]'s bits: AVX2 usable, AVX-512 usable, detection done.
+const X86_AVX2: u8 = 1;
+const X86_AVX512: u8 = 2;
+const X86_DETECTED: u8 = 0x80;
+
+/// The x86 detection (`x86::avx2_available`, `x86::avx512_available`),
+/// run once and cached in an atomic (a race runs it twice, with the same
+/// answer).
+fn x86_detected() -> u8 {
+    static DETECTED: AtomicU8 = AtomicU8::new(0);
+    let cached = DETECTED.load(Ordering::Relaxed);
+    if cached & X86_DETECTED != 0 {
+        return cached;
+    }
+    let mut bits = X86_DETECTED;
+    if x86::avx2_available() {
+        bits |= X86_AVX2;
+    }
+    if x86::avx512_available() {
+        bits |= X86_AVX512;
+    }
+    DETECTED.store(bits, Ordering::Relaxed);
+    bits
 }
 
 impl core::fmt::Display for Isa {
@@ -158,21 +185,23 @@ mod x86 {
     }
 
     pub(super) fn run_avx2<F: LanesFn, const PAIRED: bool>(f: F) -> Option<F::Output> {
-        if !avx2_available() {
+        if !super::Isa::Avx2.is_available() {
             return None;
         }
-        // SAFETY: avx2_available() checked every feature V3 enables (and,
-        // through XCR0, that the OS saves the AVX state).
+        // SAFETY: is_available() is the cached avx2_available(), which
+        // checked every feature V3 enables (and, through XCR0, that the OS
+        // saves the AVX state).
         let simd = unsafe { V3::new_unchecked() };
         Some(pulp::Simd::vectorize(simd, WithLanes::<F, 8, 4, PAIRED>(f)))
     }
 
     pub(super) fn run_avx512<F: LanesFn, const PAIRED: bool>(f: F) -> Option<F::Output> {
-        if !avx512_available() {
+        if !super::Isa::Avx512.is_available() {
             return None;
         }
-        // SAFETY: avx512_available() checked every feature V4 enables (and,
-        // through XCR0, that the OS saves the AVX-512 state).
+        // SAFETY: is_available() is the cached avx512_available(), which
+        // checked every feature V4 enables (and, through XCR0, that the OS
+        // saves the AVX-512 state).
         let simd = unsafe { V4::new_unchecked() };
         Some(pulp::Simd::vectorize(simd, WithLanes::<F, 4, 2, PAIRED>(f)))
     }

@@ -72,8 +72,10 @@ impl<L: Lanes> Logit<L> {
             e,
             u,
             log1p_e,
-            softplus_pos: x.gt(0.0).select(x, 0.0) + log1p_e,
-            softplus_neg: x.lt(0.0).select(-x, 0.0) + log1p_e,
+            // max(±x, 0) from the one sign mask (at x = ±0 both are
+            // ±0, and ±0 + log1p(e) is log1p(e) > 0 either way).
+            softplus_pos: nonneg.select(x, 0.0) + log1p_e,
+            softplus_neg: nonneg.select(0.0, -x) + log1p_e,
             sig_pos_num: nonneg.select(1.0, e),
             sig_neg_num: nonneg.select(e, 1.0),
         }

@@ -520,7 +520,7 @@ pub fn execute<K: PointwiseKernel>(
         weight: &[],
         param: &[],
     };
-    crate::dispatch::dispatch_paired(isa, Selected::<K, false, false, false>(job)).flatten()
+    crate::dispatch::dispatch(isa, Selected::<K, false, false, false>(job)).flatten()
 }
 
 /// [`execute`] compiled once for every mode ([`mode::DYNAMIC`]): for the

@@ -97,6 +97,29 @@ pub struct BinaryCrossEntropy<'a> {
     isa: Option<Isa>,
 }
 
+/// `with_weight` and `weight` of a binary loss: the per-element weight
+/// map, one copy for all three losses.
+macro_rules! element_weight {
+    ($a:lifetime) => {
+        /// Multiplies element `i`'s value and derivative by `weight[i]`;
+        /// every call must then pass `input.len() == weight.len()`
+        /// elements. Weights are not validated (NaN gives NaN).
+        #[must_use]
+        pub const fn with_weight(self, weight: &$a [f32]) -> Self {
+            Self {
+                weight: Some(weight),
+                ..self
+            }
+        }
+
+        /// The per-element weight, if any.
+        #[must_use]
+        pub const fn weight(&self) -> Option<&$a [f32]> {
+            self.weight
+        }
+    };
+}
+
 impl<'a> BinaryCrossEntropy<'a> {
     /// The loss, unweighted.
     #[must_use]
@@ -107,22 +130,7 @@ impl<'a> BinaryCrossEntropy<'a> {
         }
     }
 
-    /// Multiplies element `i`'s value and derivative by `weight[i]`; every
-    /// call must then pass `input.len() == weight.len()` elements. Weights
-    /// are not validated (NaN gives NaN).
-    #[must_use]
-    pub const fn with_weight(self, weight: &'a [f32]) -> Self {
-        Self {
-            weight: Some(weight),
-            ..self
-        }
-    }
-
-    /// The per-element weight, if any.
-    #[must_use]
-    pub const fn weight(&self) -> Option<&'a [f32]> {
-        self.weight
-    }
+    element_weight!('a);
 }
 
 /// The first element of `input` outside `[0, 1]`, as an error. NaN passes
@@ -243,16 +251,7 @@ impl<'a> BinaryCrossEntropyWithLogits<'a> {
         }
     }
 
-    /// Multiplies element `i`'s value and derivative by `weight[i]`; every
-    /// call must then pass `input.len() == weight.len()` elements. Weights
-    /// are not validated (NaN gives NaN).
-    #[must_use]
-    pub const fn with_weight(self, weight: &'a [f32]) -> Self {
-        Self {
-            weight: Some(weight),
-            ..self
-        }
-    }
+    element_weight!('a);
 
     /// One positive-class weight for every element.
     ///
@@ -289,12 +288,6 @@ impl<'a> BinaryCrossEntropyWithLogits<'a> {
             pos_weight: PosWeight::PerClass(pos_weight),
             ..self
         })
-    }
-
-    /// The per-element weight, if any.
-    #[must_use]
-    pub const fn weight(&self) -> Option<&'a [f32]> {
-        self.weight
     }
 
     /// The scalar `pos_weight` (1 if none was set), or `None` if it is per
@@ -462,16 +455,7 @@ impl<'a> SigmoidFocal<'a> {
         })
     }
 
-    /// Multiplies element `i`'s value and derivative by `weight[i]`; every
-    /// call must then pass `input.len() == weight.len()` elements. Weights
-    /// are not validated (NaN gives NaN).
-    #[must_use]
-    pub const fn with_weight(self, weight: &'a [f32]) -> Self {
-        Self {
-            weight: Some(weight),
-            ..self
-        }
-    }
+    element_weight!('a);
 
     /// The weighting factor α (negative: none).
     #[must_use]
@@ -483,12 +467,6 @@ impl<'a> SigmoidFocal<'a> {
     #[must_use]
     pub const fn gamma(&self) -> f32 {
         self.gamma
-    }
-
-    /// The per-element weight, if any.
-    #[must_use]
-    pub const fn weight(&self) -> Option<&'a [f32]> {
-        self.weight
     }
 }
 
