@@ -18,7 +18,9 @@
 //! [`Isa::best`] picks, once per process: AVX-512 or AVX2 (through `pulp`)
 //! on x86-64, NEON on aarch64, the `wide` compile-time baseline elsewhere
 //! (SSE2 x86-64 without AVX2, 32-bit ARM, wasm32, Cortex-M), and a scalar
-//! path on every target. `with_isa` on any loss forces one.
+//! path on every target. `with_isa` on any loss forces one. The
+//! transcendental kernels run AVX2 / AVX-512 registers in pairs
+//! ([`arch::pair::Pair`]: two dependency chains interleaved, same bits).
 //!
 //! # Same bits everywhere
 //!
