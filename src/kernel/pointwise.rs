@@ -259,8 +259,10 @@ struct Periodic<'a> {
     /// Windows come from `tile` (`param.len() ≤ 64` and shorter than the
     /// pass).
     tiled: bool,
+    /// The tile (`tiled`), else the scratch of a window that wraps (its
+    /// first 64 elements): one buffer, as the two uses exclude each other,
+    /// so the struct a pass moves around is 256 bytes smaller.
     tile: [f32; 2 * VIRTUAL_LANES],
-    wrap: [f32; VIRTUAL_LANES],
     phase: usize,
     step: usize,
 }
@@ -292,7 +294,6 @@ impl<'a> Periodic<'a> {
             param,
             tiled,
             tile,
-            wrap: [0.0; VIRTUAL_LANES],
             phase: 0,
             step: VIRTUAL_LANES.checked_rem(len).unwrap_or(0),
         }
@@ -312,10 +313,11 @@ impl<'a> Periodic<'a> {
         }
         // The window wraps: param[s..] then param[..64 − (len − s)].
         let head = self.param.get(s..).unwrap_or(&[]);
-        let (first, second) = self.wrap.split_at_mut(head.len().min(VIRTUAL_LANES));
+        let wrap = self.tile.get_mut(..VIRTUAL_LANES).unwrap_or(&mut []);
+        let (first, second) = wrap.split_at_mut(head.len().min(VIRTUAL_LANES));
         copy_prefix(first, head);
         copy_prefix(second, self.param);
-        self.wrap.as_ptr()
+        self.tile.as_ptr()
     }
 
     /// Moves to the next chunk's window.
