@@ -26,24 +26,35 @@
 //!   ([`expected_error`]), and must be exactly that error on every ISA and
 //!   verb; the refused call must leave its output as it was;
 //! - in the domain the documented bounds are stated for ([`in_domain`]),
-//!   the scalar value and terms within `2⁻²¹·(1 + |v|)` and the gradient
-//!   within `2⁻¹⁸·max|g| (+ a tiny absolute slack)` of the f64 reference
-//!   `tests/reference/dice.rs` (README "Accuracy", `tests/dice.rs`).
+//!   the scalar value and terms within `2⁻²¹·(1 + |v|) + 32u·cond` and
+//!   the gradient within `2⁻¹⁸·max|g| + 16u·|scale|·cancel_i (+ a tiny
+//!   absolute slack)` of the f64 reference `tests/reference/dice.rs`
+//!   (`value_bound`, `grad_bound`; `cond` and `cancel` are its
+//!   `term_cond` and `grad_cancel`: the ratio's conditioning, and the
+//!   gradient taken termwise in absolute value through the activation;
+//!   u = 2⁻²⁴; `tests/dice.rs`). With `SIMDLOSS_FUZZ_WORST` set, the
+//!   worst ratios to these bounds are printed ([`note_worst`]).
 //!
 //! Known failures (reported; the checks stay as documented, and the
 //! `bug_*` seeds in `fuzz/corpus/dice/`, written by `fuzz/seeds.py`, show
 //! them; `nan_ignored` and `inf_ignored_softmax` show one fixed since: a
 //! NaN gradient at ignored pixels with NaN or all-`−∞` logits):
-//! - the gradient misses `2⁻¹⁸·max|g|` where the softmax chain
-//!   `p_c·(v_c − Σ p_k v_k)` cancels (`v` nearly the same in every class,
-//!   or confident pixels) or where `v = α·g + β·dp` itself cancels;
-//! - NaN gradients for finite inputs where an f32 coefficient overflows
-//!   (`∞·0`): generalized weights `1/G²` of tiny non-zero target masses,
-//!   Tversky α or β near `f32::MAX`;
-//! - the value misses `2⁻²¹·(1 + |v|)`: Jaccard with `squared_pred` (up to
-//!   2.3 times it seen), Tversky with `squared_pred` and α + β > 1 (whose
-//!   denominator can cancel: up to 46 times).
+//! - ±∞ gradients for finite inputs where an f32 coefficient overflows:
+//!   generalized weights `1/G²` of tiny non-zero target masses
+//!   (`bug_generalized_tiny_mass`, `bug_generalized_tiny_mass_squared`);
+//! - the generalized value off by about 0.5 with tiny target masses
+//!   (`[2, 3, 21]`, `squared_pred`, probability targets: probably f32
+//!   underflow of `g²` or `p·g` amplified by `w = 1/G²`; not analysed).
 //!
+//! Passing since the bounds gained their conditioning terms (2026-12-02):
+//! the gradient cancellations (`bug_grad_cancel_*`), Jaccard and Tversky
+//! (α + β > 1) with `squared_pred` (`bug_value_*`); `bug_tversky_huge_beta`
+//! (a NaN gradient from an overflowing coefficient, Tversky β ~ 1e38)
+//! passes too (which change fixed it was not analysed). Measured in about
+//! 3 minutes of fuzzing: the
+//! value within 0.11 of its bound (its conditioning term needing at most
+//! `K` = 0.38 of the 32), the gradient within 0.18 (`K` ≤ 1.2 of the 16).
+
 //! Byte layout (after which [`Input`] continues pseudo-randomly):
 //! - shape: `N` byte (`1 + % 4`), `C` byte, `S` (u16, `1 + % 300`), a
 //!   class-mode byte (`% 8`: 6 → `C = 1 + % 130`, 7 → `C = 120 + % 11`,
@@ -1050,9 +1061,34 @@ fn reference_sum(case: &Case, k: &Settings<'_>, probs: bool) -> reference::Outpu
     reference::dice(&x, case.n, case.c, case.s, target, &opts)
 }
 
-/// The value bound of README "Accuracy" / `tests/dice.rs`.
-fn value_bound(v: f64) -> f64 {
-    2f64.powi(-21) * (1.0 + v.abs())
+/// With `SIMDLOSS_FUZZ_WORST` set, the worst ratios seen (error / bound,
+/// and the `K` the conditioning term would need: `(error − first term) /
+/// (u·cond)`) are printed to stderr whenever one grows: `[value ratio,
+/// value K, gradient ratio, gradient K]`.
+fn note_worst(slot: usize, ratio: f64) {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static ON: OnceLock<bool> = OnceLock::new();
+    static WORST: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
+    if !*ON.get_or_init(|| std::env::var_os("SIMDLOSS_FUZZ_WORST").is_some()) || !ratio.is_finite()
+    {
+        return;
+    }
+    let old = f64::from_bits(WORST[slot].load(Ordering::Relaxed));
+    if ratio > old {
+        WORST[slot].store(ratio.to_bits(), Ordering::Relaxed);
+        let all: Vec<f64> = WORST
+            .iter()
+            .map(|w| f64::from_bits(w.load(Ordering::Relaxed)))
+            .collect();
+        eprintln!("dice worst {all:.4?}");
+    }
+}
+
+/// The value bound of README "Accuracy" / `tests/dice.rs`:
+/// `2⁻²¹·(1 + |v|) + K·u·cond` ([`reference::value_bound`]).
+fn value_bound(v: f64, cond: f64) -> f64 {
+    reference::value_bound(v, cond)
 }
 
 /// `scale` in a range where the gradient bound is meaningful (no overflow
@@ -1205,6 +1241,7 @@ fn check_scalar(case: &Case, k: &Settings<'_>, out: &Outputs, probs: bool, what:
     // A value beyond f32's range (a huge `smooth_nr`) has no f32 answer to
     // check (it rounds to ±∞).
     let representable = |v: f64| v.abs() <= LIMIT;
+    let cond_sum: f64 = want.term_cond.iter().sum();
     for (r, red) in [(count, Reduction::Mean), (1.0, Reduction::Sum)] {
         let v = want.value / r;
         if !representable(v) || want.terms.iter().any(|t| !representable(*t)) {
@@ -1212,21 +1249,36 @@ fn check_scalar(case: &Case, k: &Settings<'_>, out: &Outputs, probs: bool, what:
         }
         let got = out.value[ri(red)];
         let err = (f64::from(got) - v).abs();
+        let bound = value_bound(v, cond_sum / r);
+        note_worst(0, err / bound);
+        note_worst(1, (err - value_bound(v, 0.0)) / (U * cond_sum / r));
         assert!(
-            err <= value_bound(v),
-            "{what}: value({red:?}) = {got:e}, reference {v:e}; error {err:e} = {:.3} of the bound",
-            err / value_bound(v)
+            err <= bound,
+            "{what}: value({red:?}) = {got:e}, reference {v:e}; error {err:e} = {:.3} of the bound \
+             (conditioning {:e})",
+            err / bound,
+            cond_sum / r
         );
     }
-    for (t, (&got, &v)) in out.terms.iter().zip(&want.terms).enumerate() {
+    for (t, ((&got, &v), &cond)) in out
+        .terms
+        .iter()
+        .zip(&want.terms)
+        .zip(&want.term_cond)
+        .enumerate()
+    {
         if !representable(v) {
             continue;
         }
         let err = (f64::from(got) - v).abs();
+        let bound = value_bound(v, cond);
+        note_worst(0, err / bound);
+        note_worst(1, (err - value_bound(v, 0.0)) / (U * cond));
         assert!(
-            err <= value_bound(v),
-            "{what}: term {t} = {got:e}, reference {v:e}; error {err:e} = {:.3} of the bound",
-            err / value_bound(v)
+            err <= bound,
+            "{what}: term {t} = {got:e}, reference {v:e}; error {err:e} = {:.3} of the bound \
+             (conditioning {cond:e})",
+            err / bound
         );
     }
     let (red, scale) = case.overwrite;
@@ -1236,19 +1288,26 @@ fn check_scalar(case: &Case, k: &Settings<'_>, out: &Outputs, probs: bool, what:
             .grad
             .iter()
             .fold(0.0f64, |m, g| m.max((g * factor).abs()));
-        let bound = 2f64.powi(-18) * gmax + 4.0 * f64::from(f32::MIN_POSITIVE);
         // An exact gradient beyond f32's range has no f32 answer to check.
         if gmax > 2f64.powi(100) {
             return;
         }
         for i in 0..len {
             let g = want.grad[i] * factor;
+            let cancel = want.grad_cancel[i] * factor.abs();
+            let bound = reference::grad_bound(gmax, cancel) + 4.0 * f64::from(f32::MIN_POSITIVE);
             let got = out.over[i];
             let err = (f64::from(got) - g).abs();
+            note_worst(2, err / bound);
+            note_worst(
+                3,
+                (err - reference::grad_bound(gmax, 0.0) - 4.0 * f64::from(f32::MIN_POSITIVE))
+                    / (U * cancel),
+            );
             assert!(
                 err <= bound,
                 "{what}: grad[{i}] (overwrite, {red:?}, scale {scale:e}) = {got:e}, reference {g:e}; \
-                 error {err:e} = {:.3} of the bound (max |g| {gmax:e})",
+                 error {err:e} = {:.3} of the bound (max |g| {gmax:e}, cancellation {cancel:e})",
                 err / bound
             );
         }

@@ -48,9 +48,11 @@
 //! # API
 //!
 //! [`dice`]`(x, n, c, s, Target, &Options) -> Output` (`value`, `grad`,
-//! `grad_p`, `terms`, `sums`, `generalized_weights`, `first_class`,
-//! `kept`); [`dice_ce`]`(x, n, c, s, Target, &Options, &DiceCe) ->
-//! DiceCeOutput`; [`cross_entropy`]; the steps [`probabilities`],
+//! `grad_p`, `terms`, `sums`, `generalized_weights`, `term_cond`,
+//! `grad_cancel`, `first_class`, `kept`); the kernels' documented bounds
+//! from these, [`value_bound`] and [`grad_bound`] (shared by
+//! `tests/dice.rs` and the fuzz target); [`dice_ce`]`(x, n, c, s, Target,
+//! &Options, &DiceCe) -> DiceCeOutput`; [`cross_entropy`]; the steps [`probabilities`],
 //! [`ground_truth`], [`backprop`]. MONAI's `jaccard` flag is the
 //! [`Ratio::Jaccard`] variant; `ignore_index` is an `Option<i64>`. Bad
 //! input panics (a reference, not a kernel: the kernels return `Err`).
@@ -260,6 +262,25 @@ pub struct Output {
     /// The generalized Dice weights `w_c` after the replacement of the
     /// infinite ones, shaped like `sums`; empty for the other ratios.
     pub generalized_weights: Vec<f64>,
+    /// The conditioning of each term, shaped like `terms`: `ω·cond`, with
+    /// `cond = (|Nr|_abs + |Nr/D|·|D|_abs)/|D|`, where `|·|_abs` sums the
+    /// absolute values of the terms of `Nr` and `D` (`I`, `P`, `G`, the
+    /// smooth terms; `α(P − I)` taken as `|α|·P + |α|·I`, and so on; the
+    /// generalized ratio termwise over its classes). A relative error `ε`
+    /// of every sum moves the ratio by about `ε·cond`: the value bound's
+    /// second term ([`value_bound`]).
+    pub term_cond: Vec<f64>,
+    /// Per element, `[N, C, S]`: the scale of the rounding error of the
+    /// gradient's cancellations, `ṽ = κ·(|∂value/∂I|_abs·|g| +
+    /// |∂value/∂P|_abs·|∂P/∂p|)` (the terms of `grad_p` and of its
+    /// coefficients added in absolute value; `κ = 1 + |Nr|_abs/|Nr| +
+    /// 2|D|_abs/|D|` carries the sums' relative error into the
+    /// coefficients, which matters where `D` cancels) taken through
+    /// the activation in absolute value: `None`: `ṽ`; `Sigmoid`:
+    /// `ṽ·σ(x)σ(−x)`; `Softmax`: `p_c·(ṽ_c + Σ_k p_k ṽ_k)` (the chain
+    /// `p_c·(v_c − Σ_k p_k v_k)` cancels when `v` is nearly the same in
+    /// every class). Scaled like `grad` (the `1/T` of `Mean` included).
+    pub grad_cancel: Vec<f64>,
     /// The first kept class: 0, or 1 without the background.
     pub first_class: usize,
     /// `C_kept`.
@@ -374,6 +395,101 @@ fn ratio_term(ratio: Ratio, sums: Sums, a: f64, b: f64) -> (f64, f64, f64) {
     }
 }
 
+/// The conditioning of a ratio `Nr/D` from its value and the absolute
+/// sums of its terms: `cond` (see [`Output::term_cond`]) and `κ`, the
+/// factor by which relative errors of the sums grow in the derivative
+/// coefficients `∂f/∂I`, `∂f/∂P` (`1 + |Nr|_abs/|Nr| + 2|D|_abs/|D|`:
+/// `Nr/D²`, once for the rounding of the coefficient itself).
+fn conditioning(nr: f64, nr_abs: f64, d: f64, d_abs: f64) -> (f64, f64) {
+    let cond = (nr_abs + (nr / d).abs() * d_abs) / d.abs();
+    let c_nr = if nr_abs == 0.0 {
+        1.0
+    } else {
+        nr_abs / nr.abs()
+    };
+    (cond, 1.0 + c_nr + 2.0 * d_abs / d.abs())
+}
+
+/// Of one term of a non-generalized ratio: `(cond, |∂f/∂I|_abs,
+/// |∂f/∂P|_abs)`, the derivatives (`−(∂Nr/∂I − r·∂D/∂I)/D`, `r·∂D/∂P/D`,
+/// `r = Nr/D`) with their two parts added in absolute value and times `κ`
+/// (see [`conditioning`]): the scale of their rounding error.
+fn ratio_cond(ratio: Ratio, sums: Sums, a: f64, b: f64) -> (f64, f64, f64) {
+    let (i, pp, gg) = (sums.intersection, sums.pred, sums.ground);
+    let (nr, nr_abs, d, d_abs, dnum_di, dden_di, dden_dp) = match ratio {
+        Ratio::Dice => (
+            2.0 * i + a,
+            2.0 * i.abs() + a.abs(),
+            pp + gg + b,
+            pp.abs() + gg.abs() + b.abs(),
+            2.0,
+            0.0,
+            1.0,
+        ),
+        Ratio::Jaccard => (
+            2.0 * i + a,
+            2.0 * i.abs() + a.abs(),
+            2.0 * (pp + gg - i) + b,
+            2.0 * (pp.abs() + gg.abs() + i.abs()) + b.abs(),
+            2.0,
+            -2.0,
+            2.0,
+        ),
+        Ratio::Tversky { alpha, beta } => (
+            i + a,
+            i.abs() + a.abs(),
+            i + alpha * (pp - i) + beta * (gg - i) + b,
+            i.abs()
+                + alpha.abs() * (pp.abs() + i.abs())
+                + beta.abs() * (gg.abs() + i.abs())
+                + b.abs(),
+            1.0,
+            1.0 - alpha - beta,
+            alpha,
+        ),
+        Ratio::Generalized => unreachable!("the generalized ratio has no per-class term"),
+    };
+    let (cond, kappa) = conditioning(nr, nr_abs, d, d_abs);
+    let r = (nr / d).abs();
+    (
+        cond,
+        kappa * (f64::abs(dnum_di) + r * f64::abs(dden_di)) / d.abs(),
+        kappa * r * f64::abs(dden_dp) / d.abs(),
+    )
+}
+
+/// `u = 2⁻²⁴`, the unit roundoff of f32.
+pub const U: f64 = 1.0 / 16_777_216.0;
+
+/// `K` of the value bound's conditioning term ([`value_bound`]). The sums
+/// are f32 per 64-pixel tile (the canonical tree, 6 levels, plus the
+/// rounding of `p` itself) and f64 across tiles, so their relative error
+/// is below about 8u; 32 is 4 times that. Measured (2026-12-02): the
+/// fuzz target's worst case needed `K` = 0.38 (Tversky, α + β > 1,
+/// `squared_pred`); `tests/dice.rs` never needs the term.
+pub const VALUE_COND_K: f64 = 32.0;
+
+/// `K` of the gradient bound's cancellation term ([`grad_bound`]): a few
+/// roundings of `p`, of the f32 coefficients and of `v = α·g + β·∂P/∂p`,
+/// and the softmax dot product. Measured (2026-12-02): the fuzz target's
+/// worst case needed `K` = 1.2; `tests/dice.rs` never needs the term.
+pub const GRAD_CANCEL_K: f64 = 16.0;
+
+/// The value bound (README "Accuracy"): `2⁻²¹·(1 + |v|) + K·u·cond`, with
+/// `cond` the conditioning of `v`: a term's [`Output::term_cond`], or
+/// their sum (`Sum`) or mean (`Mean`) for a reduced value.
+pub fn value_bound(v: f64, cond: f64) -> f64 {
+    2f64.powi(-21) * (1.0 + v.abs()) + VALUE_COND_K * U * cond
+}
+
+/// The gradient bound of one element: `2⁻¹⁸·max_j |g_j| + K·u·cancel`,
+/// `cancel` being the element's [`Output::grad_cancel`] times the
+/// gradient's scale (in absolute value). A tiny absolute slack for the
+/// f32 range is the caller's.
+pub fn grad_bound(gmax: f64, cancel: f64) -> f64 {
+    2f64.powi(-18) * gmax + GRAD_CANCEL_K * U * cancel
+}
+
 /// The class weights `ω` in effect: all 1 without weights. (MONAI applies
 /// them only `if num_of_classes != 1`; simdloss applies them also when one
 /// class is kept, a documented difference, and so does this reference.)
@@ -431,6 +547,42 @@ pub fn backprop(
     }
 }
 
+/// [`backprop`] in absolute value (for [`Output::grad_cancel`]): `v_abs`
+/// (≥ 0) through the activation with every product and sum taken in
+/// absolute value, so no cancellation: softmax gives
+/// `p_c·(v_abs_c + Σ_k p_k v_abs_k)`.
+fn backprop_abs(
+    x: &[f64],
+    p: &[f64],
+    v_abs: &[f64],
+    shape: (usize, usize, usize),
+    activation: Activation,
+) -> Vec<f64> {
+    let (n, c, s) = shape;
+    match activation {
+        Activation::None => v_abs.to_vec(),
+        Activation::Softmax if c == 1 => v_abs.to_vec(),
+        Activation::Sigmoid => x
+            .iter()
+            .zip(v_abs)
+            .map(|(&xv, &vv)| vv * sigmoid(xv) * sigmoid(-xv))
+            .collect(),
+        Activation::Softmax => {
+            let mut out = vec![0.0; x.len()];
+            for ni in 0..n {
+                for si in 0..s {
+                    let at = |k: usize| (ni * c + k) * s + si;
+                    let dot: f64 = (0..c).map(|k| p[at(k)] * v_abs[at(k)]).sum();
+                    for k in 0..c {
+                        out[at(k)] = p[at(k)] * (v_abs[at(k)] + dot);
+                    }
+                }
+            }
+            out
+        }
+    }
+}
+
 /// The Dice-family loss of `x` (`[N, C, S]`, `x[(n·C + c)·S + s]`) against
 /// `target`, with its gradient, terms and sums (see the module doc).
 ///
@@ -467,7 +619,10 @@ pub fn dice(x: &[f64], n: usize, c: usize, s: usize, target: Target<'_>, opts: &
     let (a, b) = (opts.smooth_nr, opts.smooth_dr);
     let mut d_i = vec![0.0; rows * kept];
     let mut d_p = vec![0.0; rows * kept];
+    let mut d_i_abs = vec![0.0; rows * kept];
+    let mut d_p_abs = vec![0.0; rows * kept];
     let mut terms = Vec::new();
+    let mut term_cond = Vec::new();
     let mut generalized_weights = Vec::new();
     let omega = class_weights(opts, kept);
     if opts.ratio == Ratio::Generalized {
@@ -503,10 +658,27 @@ pub fn dice(x: &[f64], n: usize, c: usize, s: usize, target: Target<'_>, opts: &
                 .map(|(e, &wc)| wc * (e.pred + e.ground))
                 .sum::<f64>()
                 + b;
+            let nr_abs = 2.0
+                * entries
+                    .iter()
+                    .zip(&w)
+                    .map(|(e, &wc)| (wc * e.intersection).abs())
+                    .sum::<f64>()
+                + a.abs();
+            let d_abs = entries
+                .iter()
+                .zip(&w)
+                .map(|(e, &wc)| wc.abs() * (e.pred.abs() + e.ground.abs()))
+                .sum::<f64>()
+                + b.abs();
             terms.push(1.0 - nr / d);
+            let (cond, kappa) = conditioning(nr, nr_abs, d, d_abs);
+            term_cond.push(cond);
             for (k, &wc) in w.iter().enumerate() {
                 d_i[row * kept + k] = r * (-2.0 * wc / d);
                 d_p[row * kept + k] = r * (wc * nr / (d * d));
+                d_i_abs[row * kept + k] = kappa * (r * 2.0 * wc / d).abs();
+                d_p_abs[row * kept + k] = kappa * (r * wc * nr / (d * d)).abs();
             }
             generalized_weights.extend_from_slice(&w);
         }
@@ -521,8 +693,12 @@ pub fn dice(x: &[f64], n: usize, c: usize, s: usize, target: Target<'_>, opts: &
             let wk = omega[e % kept];
             let (f, df_di, df_dp) = ratio_term(opts.ratio, *sum, a, b);
             terms.push(wk * f);
+            let (cond, di_abs, dp_abs) = ratio_cond(opts.ratio, *sum, a, b);
+            term_cond.push(wk.abs() * cond);
             d_i[e] = r * wk * df_di;
             d_p[e] = r * wk * df_dp;
+            d_i_abs[e] = (r * wk).abs() * di_abs;
+            d_p_abs[e] = (r * wk).abs() * dp_abs;
         }
     }
     let total: f64 = terms.iter().sum();
@@ -535,6 +711,7 @@ pub fn dice(x: &[f64], n: usize, c: usize, s: usize, target: Target<'_>, opts: &
 
     // Pass 2: ∂value/∂p, then through the activation.
     let mut grad_p = vec![0.0; n * c * s];
+    let mut grad_p_abs = vec![0.0; n * c * s];
     for ni in 0..n {
         for k in 0..kept {
             let e = row_of(ni) * kept + k;
@@ -543,10 +720,12 @@ pub fn dice(x: &[f64], n: usize, c: usize, s: usize, target: Target<'_>, opts: &
                 let i = base + si;
                 let dp_dpred = if sq { 2.0 * p[i] } else { 1.0 };
                 grad_p[i] = d_i[e] * g[i] + d_p[e] * dp_dpred;
+                grad_p_abs[i] = d_i_abs[e] * g[i].abs() + d_p_abs[e] * dp_dpred.abs();
             }
         }
     }
     let grad = backprop(x, &p, &grad_p, (n, c, s), opts.activation);
+    let grad_cancel = backprop_abs(x, &p, &grad_p_abs, (n, c, s), opts.activation);
     Output {
         value,
         grad,
@@ -554,6 +733,8 @@ pub fn dice(x: &[f64], n: usize, c: usize, s: usize, target: Target<'_>, opts: &
         terms,
         sums,
         generalized_weights,
+        term_cond,
+        grad_cancel,
         first_class: first,
         kept,
     }
