@@ -509,6 +509,22 @@ impl<K: PointwiseKernel, const WEIGHT: bool, const PARAM: bool, const DYNAMIC: b
     }
 }
 
+/// Dispatches `job` with its stream selection: the per-mode drivers (the
+/// regression losses: memory-bound, short chains) on single registers,
+/// the [`mode::DYNAMIC`] ones (the transcendental kernels) on register
+/// pairs ([`crate::dispatch::dispatch_paired`]).
+fn dispatch_job<K: PointwiseKernel, const WEIGHT: bool, const PARAM: bool, const DYNAMIC: bool>(
+    isa: crate::dispatch::Isa,
+    job: Job<'_, K>,
+) -> Option<f64> {
+    let selected = Selected::<K, WEIGHT, PARAM, DYNAMIC>(job);
+    if WEIGHT || PARAM || DYNAMIC {
+        crate::dispatch::dispatch_paired(isa, selected).flatten()
+    } else {
+        crate::dispatch::dispatch(isa, selected).flatten()
+    }
+}
+
 /// Runs `kernel` over `pass` on `isa`. `None` if the ISA is unavailable or
 /// the lengths disagree (nothing is written then).
 pub fn execute<K: PointwiseKernel>(
@@ -516,13 +532,16 @@ pub fn execute<K: PointwiseKernel>(
     kernel: K,
     pass: Pass<'_>,
 ) -> Option<f64> {
-    let job = Job {
-        kernel,
-        pass,
-        weight: &[],
-        param: &[],
-    };
-    crate::dispatch::dispatch(isa, Selected::<K, false, false, false>(job)).flatten()
+    let (weight, param) = (&[][..], &[][..]);
+    dispatch_job::<K, false, false, false>(
+        isa,
+        Job {
+            kernel,
+            pass,
+            weight,
+            param,
+        },
+    )
 }
 
 /// [`execute`] compiled once for every mode ([`mode::DYNAMIC`]): for the
@@ -535,13 +554,16 @@ pub fn execute_dynamic<K: PointwiseKernel>(
     kernel: K,
     pass: Pass<'_>,
 ) -> Option<f64> {
-    let job = Job {
-        kernel,
-        pass,
-        weight: &[],
-        param: &[],
-    };
-    crate::dispatch::dispatch_paired(isa, Selected::<K, false, false, true>(job)).flatten()
+    let (weight, param) = (&[][..], &[][..]);
+    dispatch_job::<K, false, false, true>(
+        isa,
+        Job {
+            kernel,
+            pass,
+            weight,
+            param,
+        },
+    )
 }
 
 /// [`execute`] with a periodic `weight` stream (`input.len()` elements for
@@ -556,11 +578,13 @@ pub fn execute_weighted<K: PointwiseKernel, const PARAM: bool>(
     weight: &[f32],
     param: &[f32],
 ) -> Option<f64> {
-    let job = Job {
-        kernel,
-        pass,
-        weight,
-        param,
-    };
-    crate::dispatch::dispatch_paired(isa, Selected::<K, true, PARAM, true>(job)).flatten()
+    dispatch_job::<K, true, PARAM, true>(
+        isa,
+        Job {
+            kernel,
+            pass,
+            weight,
+            param,
+        },
+    )
 }

@@ -452,7 +452,9 @@ mod tests {
     /// The ulp of an f32 at the binade of the exact value `r > 0`
     /// (normal range).
     fn ulp_of(r: f64) -> f64 {
-        let exponent = i32::try_from((r.to_bits() >> 52) & 0x7ff).expect("11 bits") - 1023;
+        // The biased exponent has 11 bits: the cast is exact.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
+        let exponent = ((r.to_bits() >> 52) & 0x7ff) as i32 - 1023;
         2f64.powi(exponent.max(-126) - 23)
     }
 
