@@ -1017,6 +1017,99 @@ fn finite_inputs_give_finite_results() {
     }
 }
 
+/// Generalized Dice with a class of subnormal target mass `G` and
+/// predictions: its weight `1/G²` makes its derivatives far larger than
+/// `f32::MAX` although the gradient through the activation is an ordinary
+/// number. The kernel carries
+/// such a class with a power-of-two shift (`src/kernel/dice/coefficient.rs`)
+/// and must give finite gradients, the same bits on every ISA (found by
+/// the fuzzer: `bug_generalized_tiny_mass`; before, they were ±∞). The
+/// bound against the reference is not checked: targets below `2⁻⁴⁰` are
+/// outside the documented domain (`g·p` loses bits to f32 underflow).
+#[test]
+fn subnormal_target_mass_keeps_the_gradient_finite() {
+    let (n, c, s) = (2, 3, 5);
+    let shape = ClassShape::new(n, c, s).expect("valid");
+    // Class 1's predictions are about 1e-40 too, so `P + G` is subnormal
+    // (the derivative through σ or softmax, `≈ p`, brings it back).
+    for act in [Activation::Sigmoid, Activation::Softmax] {
+        let x: Vec<f32> = (0..shape.len())
+            .map(|i| {
+                let k = (i % s) as f32;
+                if (i / s) % c == 1 {
+                    -92.0 + 0.25 * k
+                } else {
+                    0.5 * k - 1.0
+                }
+            })
+            .collect();
+        let probs: Vec<f32> = (0..shape.len())
+            .map(|i| {
+                let k = (i % s) as f32;
+                if (i / s) % c == 1 {
+                    1e-40 * (1.0 + k)
+                } else {
+                    0.1 + 0.2 * k
+                }
+            })
+            .collect();
+        let case = Case {
+            n,
+            c,
+            s,
+            x: x.clone(),
+            probs: probs.clone(),
+            labels: vec![0; n * s],
+            kind: Kind::Soft,
+        };
+        let opts = Options {
+            activation: ref_activation(act),
+            ratio: RefRatio::Generalized,
+            squared_pred: false,
+            include_background: true,
+            batch: false,
+            smooth_nr: f64::from(1e-5f32),
+            smooth_dr: f64::from(1e-5f32),
+            weight: None,
+            mean: true,
+        };
+        let want = case.reference(&opts);
+        let gmax = want.grad.iter().fold(0.0f64, |m, g| m.max(g.abs()));
+        assert!(
+            gmax < 1e3,
+            "{act:?}: the exact gradient is ordinary ({gmax:e})"
+        );
+        let loss = GeneralizedDice::new(act);
+        let mut first: Option<Vec<f32>> = None;
+        for isa in isas() {
+            let mut g = vec![0.0f32; shape.len()];
+            for scale in [1.0f32, -3.5e2] {
+                loss.with_isa(isa)
+                    .expect("available")
+                    .value_and_grad(
+                        &x,
+                        shape,
+                        Probabilities(&probs),
+                        Reduction::Mean,
+                        Grad::overwrite(&mut g).scaled(scale),
+                    )
+                    .expect("valid");
+                assert!(
+                    g.iter().all(|d| d.is_finite()),
+                    "{act:?} {isa} scale {scale}: {g:?}"
+                );
+            }
+            match &first {
+                None => first = Some(g),
+                Some(f) => assert!(
+                    f.iter().zip(&g).all(|(a, b)| same_bits(*a, *b)),
+                    "{act:?} {isa}: bits differ"
+                ),
+            }
+        }
+    }
+}
+
 /// An ignored pixel gets a zero gradient and counts nowhere even when its
 /// logits are NaN or all −∞ (no softmax); the other pixels are untouched
 /// by it (found by the fuzzer).

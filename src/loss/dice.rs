@@ -282,6 +282,14 @@ impl<'a> Tversky<'a> {
 /// the batch with `batch`), all weights 0 if every class is empty. The
 /// weights are constants for the gradient. Verbs: [`ClassAxisLoss`];
 /// `per_element` writes `[N]` (or `[1]`).
+///
+/// Accuracy: the bounds of the precision table hold for probability
+/// targets that are 0 or at least `2⁻⁴⁰`. The sums round `p·g`, `g²` and
+/// `p²` in f32, whose underflow below `2⁻¹²⁶` the weight `1/G²` of a
+/// class of tiny mass `G` amplifies: a class whose non-zero targets are
+/// all below about `2⁻⁶³` gets a term that is wrong by O(1) (still
+/// finite). Gradients stay finite where the exact ones are: a class whose
+/// f64 derivative exceeds f32 is carried with a power-of-two shift.
 #[derive(Clone, Copy, Debug)]
 pub struct GeneralizedDice<'a> {
     options: Options<'a>,

@@ -12,7 +12,9 @@
 //!   added to the class's f64 sums, tile after tile. With an overwritten
 //!   gradient and softmax, `p` is stored in the gradient buffer.
 //! - the **terms** and, per class, the derivative of the reduced loss with
-//!   respect to `p`: `α_c·g + β_c·∂P/∂p` ([`ratio`], in f64);
+//!   respect to `p`: `α_c·g + β_c·∂P/∂p` ([`ratio`], in f64), rounded to
+//!   f32 with a power-of-two shift where it would overflow
+//!   ([`coefficient`]);
 //! - **gradient** (gradient modes only): that derivative through the
 //!   activation (softmax: `p_c·(v_c − Σ_k p_k v_k)` per pixel, `p` read
 //!   back or recomputed; sigmoid: `v·σ(x)·σ(−x)`).
@@ -20,7 +22,10 @@
 //! Every operation is the same on every backend and the sums are folded in
 //! one fixed order, so every ISA gives the same bits.
 
+mod coefficient;
 mod ratio;
+
+use coefficient::Coefficient;
 
 pub(crate) use ratio::Ratio;
 use ratio::{Sums, generalized, generalized_weights, term};
@@ -32,10 +37,9 @@ use crate::simd::math::{exp_nonpos, log1p, sigmoid, sigmoid_exp, sigmoid_pair, s
 use crate::simd::{F32s, Lanes, M32s, VIRTUAL_LANES};
 
 /// The most classes a Dice-family call takes: the per-class sums and
-/// coefficients live on the stack (`MAX_CLASSES · 72` bytes, 9 KB: per class
-/// four f64 sums, three f64 derivatives, an f64 weight and two f32
-/// coefficients), since the
-/// crate never allocates.
+/// coefficients live on the stack (`MAX_CLASSES · 84` bytes, 10.5 KB: per
+/// class four f64 sums, three f64 derivatives, an f64 weight and a
+/// [`Coefficient`] of 20 bytes), since the crate never allocates.
 pub const MAX_CLASSES: usize = 128;
 
 /// The activation applied to the input before the ratio.
@@ -208,7 +212,7 @@ fn run<L: Lanes>(l: L, p: &Problem<'_>, output: Output<'_>) -> Totals {
     let classes = p.c.min(MAX_CLASSES);
     let first = p.first_class.min(classes);
     let mut sums = [Sums::default(); MAX_CLASSES];
-    let mut coefficients = [(0.0f32, 0.0f32); MAX_CLASSES];
+    let mut coefficients = [Coefficient::ZERO; MAX_CLASSES];
     let mut weights = [0.0f64; MAX_CLASSES];
     let mut total = 0.0f64;
     let mut ce_total = 0.0f64;
@@ -261,12 +265,26 @@ fn run<L: Lanes>(l: L, p: &Problem<'_>, output: Output<'_>) -> Totals {
             continue;
         };
         let scale = f64::from(scale);
-        for (k, coefficient) in coefficients[..classes].iter_mut().enumerate() {
-            *coefficient = match k.checked_sub(first).and_then(|k| derivatives.get(k)) {
-                #[allow(clippy::cast_possible_truncation)]
-                Some(d) => ((scale * d.d_intersection) as f32, (scale * d.d_pred) as f32),
-                None => (0.0, 0.0),
-            };
+        let kept_coefficients = derivatives
+            .iter()
+            .map(|d| (scale * d.d_intersection, scale * d.d_pred));
+        // Softmax mixes the classes of a pixel (`Σ_k p_k v_k`): one shift
+        // for the whole group; otherwise each class has its own.
+        let group_shift = if p.activation == Activation::Softmax {
+            kept_coefficients
+                .clone()
+                .map(|(a, b)| Coefficient::shift(a, b))
+                .max()
+        } else {
+            None
+        };
+        coefficients[..first].fill(Coefficient::ZERO);
+        for (coefficient, (a, b)) in coefficients[first..classes]
+            .iter_mut()
+            .zip(kept_coefficients)
+        {
+            let k = group_shift.unwrap_or_else(|| Coefficient::shift(a, b));
+            *coefficient = Coefficient::new(a, b, k);
         }
         for image in images {
             pass_gradient(
@@ -720,11 +738,11 @@ fn derivative<L: Lanes>(
     t: &Tile<L>,
     image: usize,
     c: usize,
-    coefficients: &[(f32, f32)],
+    coefficients: &[Coefficient],
     prob: &L::Chunk,
 ) -> L::Chunk {
     let mut v = l.zero_chunk();
-    let Some(&(alpha, beta)) = coefficients.get(c) else {
+    let Some(&Coefficient { alpha, beta, .. }) = coefficients.get(c) else {
         return v;
     };
     if c < p.first_class {
@@ -739,8 +757,9 @@ fn derivative<L: Lanes>(
         } else {
             l.splat(1.0)
         };
-        // A coefficient can round to ±∞ in f32 (a class of tiny target
-        // mass): its product with a zero factor is 0, not NaN.
+        // A coefficient is ±∞ in f32 only where its f64 value was ±∞ or
+        // beyond a shift's reach (`coefficient.rs`): its product with a
+        // zero factor is 0, not NaN.
         let ag = g.eq(0.0).select(0.0, alpha * g);
         let bd = dp.eq(0.0).select(0.0, beta * dp);
         set_reg(&mut v, r, valid.select(ag + bd, 0.0));
@@ -755,7 +774,7 @@ fn pass_gradient<L: Lanes>(
     l: L,
     p: &Problem<'_>,
     image: usize,
-    coefficients: &[(f32, f32)],
+    coefficients: &[Coefficient],
     buf: &mut [f32],
     accumulate: bool,
     p_stored: bool,
@@ -779,6 +798,9 @@ fn pass_gradient<L: Lanes>(
                 // A = Σ_k a_k (index targets: (1−ε)w_y + (ε/C)Σw).
                 let mut dot = l.zero_chunk();
                 let mut ce_total = l.zero_chunk();
+                // Every class of a softmax group shares its kept classes'
+                // shift (the dropped background's `v = 0` too).
+                let group_up = coefficients.get(p.first_class).and_then(|k| k.up);
                 for c in 0..p.c {
                     let prob = probability(l, p, &t, image, c, buf, p_stored);
                     let v = derivative(l, p, &t, image, c, coefficients, &prob);
@@ -802,6 +824,9 @@ fn pass_gradient<L: Lanes>(
                     for r in 0..L::REGS {
                         let pr = reg(l, &prob, r);
                         let mut d = pr * (reg(l, &v, r) - reg(l, &dot, r));
+                        if let Some((a, b)) = group_up {
+                            d = d * a * b;
+                        }
                         if let Some(ce) = p.cross_entropy.as_ref() {
                             let a = ce_coef(l, p, ce, &t, g_chunk.as_ref(), c, r);
                             let total = reg(l, &ce_total, r);
@@ -840,14 +865,18 @@ fn pass_gradient<L: Lanes>(
                         }
                     }
                     let v = derivative(l, p, &t, image, c, coefficients, &prob);
+                    let up = coefficients.get(c).and_then(|k| k.up);
                     let mut g = l.zero_chunk();
                     for r in 0..L::REGS {
                         let v = reg(l, &v, r);
-                        let d = if sigmoid {
+                        let mut d = if sigmoid {
                             v * reg(l, &prob, r) * reg(l, &other, r)
                         } else {
                             v
                         };
+                        if let Some((a, b)) = up {
+                            d = d * a * b;
+                        }
                         // An ignored pixel gets 0, even where its logits
                         // are NaN or make no softmax.
                         set_reg(&mut g, r, reg(l, &t.labels, r).ge(0.0).select(d, 0.0));
