@@ -48,9 +48,8 @@
 //! - a shape probe: three selector bytes for [`ClassShape::new`].
 
 use simdloss::{
-    ClassAxisLoss,
-    ClassShape, Grad, Isa, Label, LossError, Probabilities, Reduction, SoftmaxCrossEntropy,
-    SoftmaxFocal,
+    ClassAxisLoss, ClassShape, Grad, Isa, Label, LossError, Probabilities, Reduction,
+    SoftmaxCrossEntropy, SoftmaxFocal,
 };
 
 use crate::input::{Input, Rng, mismatch};
