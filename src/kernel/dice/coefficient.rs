@@ -73,6 +73,9 @@ mod tests {
         assert_eq!(Coefficient::shift(-3.0, 1e29), 0);
         let c = Coefficient::new(-3.0, 0.25, 0);
         assert_eq!((c.alpha, c.beta, c.up), (-3.0, 0.25, None));
+        // The stack budget `MAX_CLASSES · 84` bytes in `dice/mod.rs` counts
+        // 20 bytes per coefficient.
+        assert_eq!(core::mem::size_of::<Coefficient>(), 20);
     }
 
     #[test]
@@ -83,7 +86,8 @@ mod tests {
             let c = Coefficient::new(alpha, 1.0, k);
             assert!(f64::from(c.alpha.abs()) < 2f64.powi(100), "e {e}");
             assert!(f64::from(c.alpha.abs()) >= 2f64.powi(99), "e {e}");
-            let (a, b) = c.up.expect("scaled");
+            assert!(c.up.is_some(), "e {e}: scaled");
+            let (a, b) = c.up.unwrap_or((f32::NAN, f32::NAN));
             assert_eq!(
                 f64::from(c.alpha) * f64::from(a) * f64::from(b),
                 alpha,
