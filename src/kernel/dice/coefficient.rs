@@ -40,7 +40,7 @@ impl Coefficient {
     /// coefficients, which stay as they are).
     pub(crate) fn shift(alpha: f64, beta: f64) -> i32 {
         let largest = alpha.abs().max(beta.abs());
-        if !(alpha.is_finite() && beta.is_finite()) || largest < 2f64.powi(SCALED_EXPONENT) {
+        if !(alpha.is_finite() && beta.is_finite()) || largest < pow2_f64(SCALED_EXPONENT) {
             return 0;
         }
         // The biased exponent of a finite f64 ≥ 2^100 (no subnormals here).
@@ -53,20 +53,45 @@ impl Coefficient {
     /// [`Coefficient::shift`], or a group's largest shift).
     pub(crate) fn new(alpha: f64, beta: f64, k: i32) -> Self {
         let k = k.clamp(0, MAX_SHIFT);
-        let down = 2f64.powi(-k);
+        let down = pow2_f64(-k);
         let first = k.min(127);
         #[allow(clippy::cast_possible_truncation)]
         Self {
             alpha: (alpha * down) as f32,
             beta: (beta * down) as f32,
-            up: (k > 0).then(|| (2f32.powi(first), 2f32.powi(k - first))),
+            up: (k > 0).then(|| (pow2_f32(first), pow2_f32(k - first))),
         }
     }
 }
 
+/// `2^e` for `−1022 ≤ e ≤ 1023`, built from its bits (`core` has no
+/// `powi` without std).
+fn pow2_f64(e: i32) -> f64 {
+    #[allow(clippy::cast_sign_loss)]
+    let biased = (e.clamp(-1022, 1023) + 1023) as u64;
+    f64::from_bits(biased << 52)
+}
+
+/// `2^e` for `0 ≤ e ≤ 127`, built from its bits.
+fn pow2_f32(e: i32) -> f32 {
+    #[allow(clippy::cast_sign_loss)]
+    let biased = (e.clamp(0, 127) + 127) as u32;
+    f32::from_bits(biased << 23)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Coefficient;
+    use super::{Coefficient, pow2_f32, pow2_f64};
+
+    #[test]
+    fn powers_of_two_are_exact() {
+        for e in -1022..=1023 {
+            assert_eq!(pow2_f64(e), 2f64.powi(e), "f64 2^{e}");
+        }
+        for e in 0..=127 {
+            assert_eq!(pow2_f32(e), 2f32.powi(e), "f32 2^{e}");
+        }
+    }
 
     #[test]
     fn ordinary_coefficients_are_not_scaled() {
