@@ -18,10 +18,10 @@ pub mod wide;
 pub mod pulp;
 
 /// The widest register, in f32 lanes, of any backend compiled for this
-/// target (a [`pair::Pair`] of AVX-512 registers: 32; NEON and `wide`: 4),
-/// for stack buffers that hold one register per row.
+/// target (AVX-512's four registers as one, a pair of pairs: 64; NEON
+/// and `wide`: 4), for stack buffers that hold one register per row.
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-pub const MAX_WIDTH: usize = 32;
+pub const MAX_WIDTH: usize = 64;
 
 /// The widest register, in f32 lanes, of any backend compiled for this
 /// target (NEON and `wide`: 4), for stack buffers that hold one register

@@ -76,7 +76,7 @@ pub fn map(isa: Isa, function: Function, input: &[f32], out: &mut [f32]) -> Resu
             actual: out.len(),
         });
     }
-    crate::dispatch::dispatch_paired(
+    crate::dispatch::dispatch_quads(
         isa,
         MapJob {
             function,

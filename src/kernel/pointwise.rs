@@ -511,15 +511,20 @@ impl<K: PointwiseKernel, const WEIGHT: bool, const PARAM: bool, const DYNAMIC: b
 
 /// Dispatches `job` with its stream selection: the per-mode drivers (the
 /// regression losses: memory-bound, short chains) on single registers,
-/// the [`mode::DYNAMIC`] ones (the transcendental kernels) on register
-/// pairs ([`crate::dispatch::dispatch_paired`]).
+/// the [`mode::DYNAMIC`] ones (the transcendental kernels) on AVX-512
+/// quads ([`crate::dispatch::dispatch_quads`]), or on pairs
+/// ([`crate::dispatch::dispatch_paired`]) for a call shorter than one
+/// chunk, where a quad would compute 64 lanes for a few.
 fn dispatch_job<K: PointwiseKernel, const WEIGHT: bool, const PARAM: bool, const DYNAMIC: bool>(
     isa: crate::dispatch::Isa,
     job: Job<'_, K>,
 ) -> Option<f64> {
+    let small = job.pass.input.len() < VIRTUAL_LANES;
     let selected = Selected::<K, WEIGHT, PARAM, DYNAMIC>(job);
-    if WEIGHT || PARAM || DYNAMIC {
+    if (WEIGHT || PARAM || DYNAMIC) && small {
         crate::dispatch::dispatch_paired(isa, selected).flatten()
+    } else if WEIGHT || PARAM || DYNAMIC {
+        crate::dispatch::dispatch_quads(isa, selected).flatten()
     } else {
         crate::dispatch::dispatch(isa, selected).flatten()
     }

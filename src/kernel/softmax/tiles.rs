@@ -29,7 +29,7 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
         Target::Index(_) => None,
     };
     let mut acc = Accumulator::new(l);
-    // Staging buffers (7.5 KB of stack), zeroed once per call and
+    // Staging buffers (see `STAGE_CLASSES`), zeroed once per call and
     // overwritten by each gather before use.
     let mut stage = Stage::new();
     let mut stage_g = [0.0f32; STAGE];
@@ -183,9 +183,9 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
 
 /// Tiles that are not contiguous are staged when they have at most this
 /// many classes (every `S = 1` tile kernel shape): three buffers of
-/// `STAGE_CLASSES × MAX_WIDTH` f32 on the stack, 18 KB on x86-64 (pairs
-/// of AVX-512 registers, 32 lanes), 2.3 KB on targets whose widest vectors are 4 lanes (Cortex-M,
-/// wasm32, 32-bit ARM).
+/// `STAGE_CLASSES × MAX_WIDTH` f32 on the stack, 36 KB on x86-64 (the
+/// four AVX-512 registers of a chunk as one, 64 lanes), 2.3 KB on targets
+/// whose widest vectors are 4 lanes (Cortex-M, wasm32, 32-bit ARM).
 const STAGE_CLASSES: usize = super::ROW_KERNEL_MIN_CLASSES;
 
 use crate::arch::MAX_WIDTH;
