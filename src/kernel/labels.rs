@@ -54,6 +54,17 @@ pub(crate) struct LabelRun<'a> {
 }
 
 impl LabelRun<'_> {
+    /// The class of sample `j`, or `None` if it is ignored (or past the
+    /// end).
+    #[inline]
+    pub(crate) fn class(&self, j: usize) -> Option<usize> {
+        let label = self.labels.get(j)?;
+        if label == i128::from(self.ignore_index) {
+            return None;
+        }
+        usize::try_from(label).ok()
+    }
+
     /// Writes the class of samples `first..first + out.len()` into `out`
     /// as f32, `−1` for an ignored sample (and for any past the end).
     #[inline(always)]

@@ -327,15 +327,4 @@ impl<'a> IndexLabels<'a> {
             ignore_index: self.ignore_index,
         }
     }
-
-    /// The class of sample `j`, or `None` if it is ignored (or past the
-    /// end).
-    #[inline]
-    pub(crate) fn class(&self, j: usize) -> Option<usize> {
-        let label = self.labels.get(j)?;
-        if label == i128::from(self.ignore_index) {
-            return None;
-        }
-        usize::try_from(label).ok()
-    }
 }

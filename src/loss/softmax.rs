@@ -135,8 +135,7 @@ impl sealed::Sealed for SoftmaxCrossEntropy<'_> {
             TargetKind::Index(labels) => {
                 let (labels, weight_sum, _) =
                     IndexLabels::validate(labels, shape, self.ignore_index, self.weight)?;
-                let classes = |j: usize| labels.class(j);
-                let target = Target::Index(&classes);
+                let target = Target::Index(labels.run());
                 let problem = problem(&call, target, self.weight, self.label_smoothing, None);
                 execute(isa, problem, call.verb, call.reduction, weight_sum)
             }
@@ -221,8 +220,7 @@ impl sealed::Sealed for SoftmaxFocal<'_> {
         };
         let (labels, _, count) =
             IndexLabels::validate(labels, shape, self.ignore_index, self.weight)?;
-        let classes = |j: usize| labels.class(j);
-        let target = Target::Index(&classes);
+        let target = Target::Index(labels.run());
         let problem = problem(&call, target, self.weight, 0.0, Some(self.gamma));
         #[allow(clippy::cast_precision_loss)]
         let count = count as f64;

@@ -31,6 +31,7 @@ mod chunk;
 mod rows;
 mod tiles;
 
+use super::labels::LabelRun;
 use crate::arch::scalar::Scalar;
 use crate::dispatch::{Isa, LanesFn};
 use crate::simd::accumulate::Accumulator;
@@ -48,9 +49,9 @@ pub const ROW_KERNEL_MIN_CLASSES: usize = 48;
 /// The target of a [`Problem`].
 #[derive(Clone, Copy)]
 pub(crate) enum Target<'a> {
-    /// The class of sample `j`, or `None` if it is ignored. Every `Some`
-    /// is `< C` (the loss layer validated the labels).
-    Index(&'a dyn Fn(usize) -> Option<usize>),
+    /// The labels `[N, S]` and the ignore index, validated by the loss
+    /// layer: every label is a class `< C` or the ignore index.
+    Index(LabelRun<'a>),
     /// Probabilities `[N, C, S]`.
     Probabilities(&'a [f32]),
 }

@@ -181,7 +181,7 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
             Target::Index(_) => None,
         };
         let label = match p.target {
-            Target::Index(classes) => classes(row_index),
+            Target::Index(labels) => labels.class(row_index),
             Target::Probabilities(_) => None,
         };
         let active = if t_row.is_some() || label.is_some() {

@@ -42,21 +42,20 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
         let mut y_f = [-1.0f32; VIRTUAL_LANES];
         let mut w_y = [0.0f32; VIRTUAL_LANES];
         let mut active = [0.0f32; VIRTUAL_LANES];
-        let lanes = y_f.iter_mut().zip(w_y.iter_mut()).zip(active.iter_mut());
-        for (k, ((y_k, w_k), act_k)) in lanes.enumerate().take(count) {
-            match p.target {
-                Target::Index(classes) => {
-                    if let Some(y) = classes(j0 + k) {
-                        #[allow(clippy::cast_precision_loss)] // y < 2^24
-                        {
-                            *y_k = y as f32;
-                        }
+        match p.target {
+            Target::Index(labels) => {
+                labels.classes_f32(j0, y_f.get_mut(..count).unwrap_or(&mut []));
+                let lanes = y_f.iter().zip(w_y.iter_mut()).zip(active.iter_mut());
+                for ((&y_k, w_k), act_k) in lanes.take(count) {
+                    if y_k >= 0.0 {
+                        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                        let y = y_k as usize; // an exact class index < 2^24
                         *w_k = p.class_weight(y);
                         *act_k = 1.0;
                     }
                 }
-                Target::Probabilities(_) => *act_k = 1.0,
             }
+            Target::Probabilities(_) => active.get_mut(..count).unwrap_or(&mut []).fill(1.0),
         }
         // A tile that is not contiguous but has few classes is staged:
         // each register's logits (and targets) gathered once into stack
@@ -221,6 +220,20 @@ impl Stage {
         reg: usize,
         width: usize,
     ) {
+        if let Some(rows) = tile.rows(reg, width, c) {
+            // S = 1: the register's samples are consecutive rows of `c`
+            // logits, read in order and written transposed.
+            transpose_in(
+                &mut self.x,
+                logits.get(rows.clone()).unwrap_or(&[]),
+                c,
+                width,
+            );
+            if let Some(t) = targets {
+                transpose_in(&mut self.t, t.get(rows).unwrap_or(&[]), c, width);
+            }
+            return;
+        }
         for class in 0..c {
             for k in 0..width {
                 let lane = reg * width + k;
@@ -238,6 +251,24 @@ impl Stage {
                     *tslot = t.get(at).copied().unwrap_or(0.0);
                 }
             }
+        }
+    }
+}
+
+/// `dst[class·width + k] = rows[k·c + class]`: consecutive rows of `c`
+/// values into class-major lanes.
+#[inline(always)]
+fn transpose_in(dst: &mut [f32; STAGE], rows: &[f32], c: usize, width: usize) {
+    // Row by row; a row's classes go `width` apart (a strided iterator:
+    // no bounds checks, and not turned into scatters, slow on AMD).
+    for (k, row) in rows.chunks_exact(c).enumerate() {
+        let column = dst
+            .get_mut(k..)
+            .unwrap_or(&mut [])
+            .iter_mut()
+            .step_by(width);
+        for (slot, &v) in column.zip(row) {
+            *slot = v;
         }
     }
 }
@@ -305,6 +336,16 @@ fn scatter(
     width: usize,
     accumulate: bool,
 ) {
+    if let Some(rows) = tile.rows(reg, width, c) {
+        let block = grad.get_mut(rows).unwrap_or(&mut []);
+        for (k, row) in block.chunks_exact_mut(c).enumerate() {
+            let column = g.get(k..).unwrap_or(&[]).iter().step_by(width);
+            for (d, &v) in row.iter_mut().zip(column) {
+                *d = if accumulate { *d + v } else { v };
+            }
+        }
+        return;
+    }
     for class in 0..c {
         for k in 0..width {
             let lane = reg * width + k;
@@ -359,6 +400,20 @@ impl Tile {
             direct: count == VIRTUAL_LANES && s0 + VIRTUAL_LANES <= s,
             s,
         }
+    }
+
+    /// With `S = 1`, the elements of an `[N, C, 1]` array that register
+    /// `reg` (of `width` lanes) holds: its samples' rows of `c`, which are
+    /// consecutive (`None` for `S > 1` or a register past the samples).
+    #[inline(always)]
+    fn rows(&self, reg: usize, width: usize, c: usize) -> Option<core::ops::Range<usize>> {
+        let first = reg * width;
+        if self.s != 1 || first >= self.count {
+            return None;
+        }
+        let start = *self.offset.get(first)?;
+        let len = (self.count - first).min(width) * c;
+        Some(start..start + len)
     }
 
     /// For a contiguous tile, the part of an `[N, C, S]` array that the
