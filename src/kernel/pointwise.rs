@@ -131,13 +131,17 @@ pub fn run<L: Lanes, K: PointwiseKernel, const MODE: u8, const WEIGHT: bool, con
     let mut acc = Accumulator::new(l);
     let full_chunks = n / VIRTUAL_LANES;
     // Only built when read: a pass without them pays nothing.
+    // The streams' buffers live here, so that a stream is a few words
+    // to move around (a 512-byte buffer inside it was copied with it).
+    let mut weight_tile = [0.0f32; 2 * VIRTUAL_LANES];
+    let mut param_tile = [0.0f32; 2 * VIRTUAL_LANES];
     let mut weights = if WEIGHT {
-        Some(Periodic::new(weight, n))
+        Some(Periodic::new(weight, n, &mut weight_tile))
     } else {
         None
     };
     let mut params = if PARAM {
-        Some(Periodic::new(param, n))
+        Some(Periodic::new(param, n, &mut param_tile))
     } else {
         None
     };
@@ -236,7 +240,7 @@ pub fn run<L: Lanes, K: PointwiseKernel, const MODE: u8, const WEIGHT: bool, con
 /// `dst[..rem]` = the first `rem` (< 64) elements of `stream`'s current
 /// window.
 #[inline(always)]
-fn copy_window(dst: &mut [f32; VIRTUAL_LANES], stream: &mut Periodic<'_>, rem: usize) {
+fn copy_window(dst: &mut [f32; VIRTUAL_LANES], stream: &mut Periodic<'_, '_>, rem: usize) {
     let window = stream.window();
     // SAFETY: `window` points at 64 readable f32 (Periodic's contract) and
     // rem < 64.
@@ -254,7 +258,7 @@ fn copy_window(dst: &mut [f32; VIRTUAL_LANES], stream: &mut Periodic<'_>, rem: u
 /// wrap (at most one in `C / 64`; only the tail chunk when `C` is the
 /// stream length), copied into a 64-element buffer. No division in the
 /// loop: the phase advances by `64 % C`.
-struct Periodic<'a> {
+struct Periodic<'a, 't> {
     param: &'a [f32],
     /// Windows come from `tile` (`param.len() ≤ 64` and shorter than the
     /// pass).
@@ -262,32 +266,35 @@ struct Periodic<'a> {
     /// The tile (`tiled`), else the scratch of a window that wraps (its
     /// first 64 elements): one buffer, as the two uses exclude each other,
     /// so the struct a pass moves around is 256 bytes smaller.
-    tile: [f32; 2 * VIRTUAL_LANES],
+    tile: &'t mut [f32; 2 * VIRTUAL_LANES],
     phase: usize,
     step: usize,
 }
 
-impl<'a> Periodic<'a> {
+impl<'a, 't> Periodic<'a, 't> {
     /// The windows of `param` over a pass of `n` elements. An empty
     /// `param` gives windows of zeros (never read by the driver: it refuses
     /// an empty `param` when it needs one). The tile is only built when the
     /// stream really repeats (`len < n`): a per-element stream (`len ≥ n`)
     /// is read in place, so a small call pays no tiling.
     #[inline(always)]
-    fn new(param: &'a [f32], n: usize) -> Self {
+    fn new(param: &'a [f32], n: usize, tile: &'t mut [f32; 2 * VIRTUAL_LANES]) -> Self {
         let len = param.len();
         let tiled = (1..=VIRTUAL_LANES).contains(&len) && len < n;
-        let mut tile = [0.0f32; 2 * VIRTUAL_LANES];
         if tiled {
             // tile[i] = param[i % len]: one copy of `param`, then the
             // filled prefix doubled (a multiple of len each time), so a
             // one-element stream costs 8 copies, not 128.
-            copy_prefix(&mut tile, param);
-            let mut filled = len;
-            while filled < tile.len() {
-                let (done, rest) = tile.split_at_mut(filled);
-                copy_prefix(rest, done);
-                filled *= 2;
+            if let [v] = param {
+                tile.fill(*v);
+            } else {
+                copy_prefix(tile, param);
+                let mut filled = len;
+                while filled < tile.len() {
+                    let (done, rest) = tile.split_at_mut(filled);
+                    copy_blocks(rest, done);
+                    filled *= 2;
+                }
             }
         }
         Self {
@@ -338,6 +345,23 @@ struct Streams {
     weight: *const f32,
     param: *const f32,
     out: *mut f32,
+}
+
+/// [`copy_prefix`] by 16-element blocks (one vector move each; a plain
+/// element loop here was not vectorized, and a small call with a
+/// per-class parameter spent a third of its time tiling it).
+#[inline(always)]
+fn copy_blocks(dst: &mut [f32], src: &[f32]) {
+    let mut dst_blocks = dst.chunks_exact_mut(16);
+    let mut src_blocks = src.chunks_exact(16);
+    for (d, s) in (&mut dst_blocks).zip(&mut src_blocks) {
+        d.copy_from_slice(s);
+    }
+    let done = dst.len().min(src.len()) / 16 * 16;
+    copy_prefix(
+        dst.get_mut(done..).unwrap_or(&mut []),
+        src.get(done..).unwrap_or(&[]),
+    );
 }
 
 /// `dst[i] = src[i]` for `i < min(dst.len(), src.len())`. At every call
