@@ -159,7 +159,8 @@ pub(crate) fn dispatch_paired<F: LanesFn>(isa: Isa, f: F) -> Option<F::Output> {
 /// one (a pair of pairs): four chains interleaved, which the
 /// transcendental kernels need to keep Zen 5's four FP pipes busy
 /// (BCE with logits at 4096 elements: 22% faster than pairs; the softmax
-/// tile kernel on a VOC map: 35%). The same bits. A chunk is then one
+/// tile kernel on a VOC map: about 25%; the Dice kernels were slower, and
+/// stay on pairs). The same bits. A chunk is then one
 /// register, so a tail chunk costs as much as a full one: a call on fewer
 /// than 64 elements runs faster on pairs ([`dispatch_paired`]).
 #[inline]

@@ -176,7 +176,7 @@ pub(crate) fn execute(isa: Isa, problem: Problem<'_>, output: Output<'_>) -> Opt
     if !ok {
         return None;
     }
-    crate::dispatch::dispatch_quads(isa, Job { problem, output })
+    crate::dispatch::dispatch_paired(isa, Job { problem, output })
 }
 
 struct Job<'a> {
