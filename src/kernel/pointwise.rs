@@ -355,7 +355,7 @@ fn copy_blocks(dst: &mut [f32], src: &[f32]) {
     let mut dst_blocks = dst.chunks_exact_mut(16);
     let mut src_blocks = src.chunks_exact(16);
     for (d, s) in (&mut dst_blocks).zip(&mut src_blocks) {
-        d.copy_from_slice(s);
+        copy_prefix(d, s);
     }
     let done = dst.len().min(src.len()) / 16 * 16;
     copy_prefix(

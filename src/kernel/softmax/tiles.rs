@@ -261,6 +261,11 @@ impl Stage {
 fn transpose_in(dst: &mut [f32; STAGE], rows: &[f32], c: usize, width: usize) {
     // Row by row; a row's classes go `width` apart (a strided iterator:
     // no bounds checks, and not turned into scatters, slow on AMD).
+    // (c, width ≥ 1 always; the test removes chunks_exact's and step_by's
+    // panic paths.)
+    if c == 0 || width == 0 {
+        return;
+    }
     for (k, row) in rows.chunks_exact(c).enumerate() {
         let column = dst
             .get_mut(k..)
@@ -337,6 +342,9 @@ fn scatter(
     accumulate: bool,
 ) {
     if let Some(rows) = tile.rows(reg, width, c) {
+        if c == 0 || width == 0 {
+            return; // never (as in `transpose_in`)
+        }
         let block = grad.get_mut(rows).unwrap_or(&mut []);
         for (k, row) in block.chunks_exact_mut(c).enumerate() {
             let column = g.get(k..).unwrap_or(&[]).iter().step_by(width);
