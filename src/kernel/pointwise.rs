@@ -282,9 +282,9 @@ impl<'a, 't> Periodic<'a, 't> {
         let len = param.len();
         let tiled = (1..=VIRTUAL_LANES).contains(&len) && len < n;
         if tiled {
-            // tile[i] = param[i % len]: one copy of `param`, then the
-            // filled prefix doubled (a multiple of len each time), so a
-            // one-element stream costs 8 copies, not 128.
+            // tile[i] = param[i % len]: a fill for one element, else one
+            // copy of `param`, then the filled prefix doubled (a multiple
+            // of len each time) by block copies.
             if let [v] = param {
                 tile.fill(*v);
             } else {
@@ -352,9 +352,7 @@ struct Streams {
 /// per-class parameter spent a third of its time tiling it).
 #[inline(always)]
 fn copy_blocks(dst: &mut [f32], src: &[f32]) {
-    let mut dst_blocks = dst.chunks_exact_mut(16);
-    let mut src_blocks = src.chunks_exact(16);
-    for (d, s) in (&mut dst_blocks).zip(&mut src_blocks) {
+    for (d, s) in dst.chunks_exact_mut(16).zip(src.chunks_exact(16)) {
         copy_prefix(d, s);
     }
     let done = dst.len().min(src.len()) / 16 * 16;
@@ -545,12 +543,12 @@ fn dispatch_job<K: PointwiseKernel, const WEIGHT: bool, const PARAM: bool, const
 ) -> Option<f64> {
     let small = job.pass.input.len() < VIRTUAL_LANES;
     let selected = Selected::<K, WEIGHT, PARAM, DYNAMIC>(job);
-    if (WEIGHT || PARAM || DYNAMIC) && small {
-        crate::dispatch::dispatch_paired(isa, selected).flatten()
-    } else if WEIGHT || PARAM || DYNAMIC {
-        crate::dispatch::dispatch_quads(isa, selected).flatten()
-    } else {
+    if !(WEIGHT || PARAM || DYNAMIC) {
         crate::dispatch::dispatch(isa, selected).flatten()
+    } else if small {
+        crate::dispatch::dispatch_paired(isa, selected).flatten()
+    } else {
+        crate::dispatch::dispatch_quads(isa, selected).flatten()
     }
 }
 
