@@ -2196,6 +2196,76 @@ fn focal_with_gamma_zero_is_cross_entropy() {
     }
 }
 
+/// A large γ with a tiny `p_y`: `1 − p_y` rounds to 1 in f32, yet
+/// `(1 − p_y)^γ = e^(γ·ln(1 − p_y)) ≈ e^(−γ·p_y)` is far from 1, so `ln q`
+/// must come from `p_y` itself (fuzz crash 0cd0e5e7: γ = 1e30 gave the
+/// cross-entropy instead of 0). Tile kernel (C = 3, S = 1 and 64) and row
+/// kernel (C = 64, S = 1), every ISA, value and gradient against the f64
+/// formula.
+#[test]
+fn focal_large_gamma_small_target_probability() {
+    let d = 40.0f32;
+    for (c, s) in [(3usize, 1usize), (3, 64), (ROW_KERNEL_MIN_CLASSES + 16, 1)] {
+        let shape = ClassShape::new(1, c, s).expect("valid");
+        // Each sample: class 1 at 40, every other class at 0; label 0.
+        let mut x = vec![0.0f32; c * s];
+        x[s..2 * s].fill(d);
+        let labels = vec![0u8; s];
+        let e = (-f64::from(d)).exp();
+        #[allow(clippy::cast_precision_loss)]
+        let sum = 1.0 + (c - 1) as f64 * e;
+        let p_y = e / sum;
+        let ce = -p_y.ln();
+        let q = 1.0 - p_y;
+        for gamma in [1.0 / p_y, 1e30, f64::from(f32::MAX)] {
+            #[allow(clippy::cast_possible_truncation)]
+            let gamma32 = gamma as f32;
+            let gamma = f64::from(gamma32);
+            // (1 − p_y)^γ: e^−1 for γ = 1/p_y, 0 beyond.
+            let qg = (gamma * (-p_y).ln_1p()).exp();
+            let want_value = qg * ce;
+            // d/dx_k = G·p_k − G·[k = y], G = q^γ·(1 + γ·p_y·ce/q).
+            let g = qg * (1.0 + gamma * p_y * ce / q);
+            let prob = |k: usize| if k == 1 { 1.0 / sum } else { p_y };
+            for isa in isas() {
+                let focal = SoftmaxFocal::new(gamma32)
+                    .expect("valid")
+                    .with_isa(isa)
+                    .expect("ok");
+                let mut per = vec![f32::NAN; s];
+                focal.per_element(&x, shape, &labels, &mut per).expect("ok");
+                let mut grad = vec![f32::NAN; c * s];
+                focal
+                    .value_and_grad(
+                        &x,
+                        shape,
+                        &labels,
+                        Reduction::Sum,
+                        Grad::overwrite(&mut grad),
+                    )
+                    .expect("ok");
+                let at = format!("γ {gamma:e} [1, {c}, {s}] on {isa}");
+                for j in 0..s {
+                    let err = (f64::from(per[j]) - want_value).abs();
+                    assert!(
+                        err <= 1e-5 * want_value.max(1.0),
+                        "{at}: per_element[{j}] = {}, want {want_value}",
+                        per[j]
+                    );
+                    for k in 0..c {
+                        let want = g * prob(k) - if k == 0 { g } else { 0.0 };
+                        let got = f64::from(grad[k * s + j]);
+                        assert!(
+                            (got - want).abs() <= 1e-5 * g + 1e-30,
+                            "{at}: grad[{k}, {j}] = {got}, want {want}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------
 // 5. Totality: extreme logits, NaN
 // ---------------------------------------------------------------------------

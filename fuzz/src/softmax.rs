@@ -723,7 +723,8 @@ fn moderate(v: f64, lo: i32, hi: i32) -> bool {
 ///   `A` summed in f32 (`(C+4)u·Σ|a|`);
 /// - focal: the relative error of `q = 1 − p_y` (through `σ` when `y`
 ///   holds the maximum, else through `p_y ≤ ½`), of `q^γ = exp(γ ln q)`
-///   (`γ·rel(q) + u(4 + 4|γ ln q|)`), of the ratio `ℓ_y/q` and of
+///   (`γ·err(ln q) + u(4 + 4|γ ln q|)`, `err(ln q)` ≤ `2·p_y·rel(p_y)`
+///   where `ln q` comes from `p_y ≤ ½`, else `rel(q)`), of the ratio `ℓ_y/q` and of
 ///   `G = w_y·q^γ·(1 + γ p_y ℓ_y/q)` combine as written in [`reference`];
 /// - everything doubled, plus an absolute `2^-120·Σ|a|·C` (focal:
 ///   `2^-110·|w_y|(1+γ)`) for terms the f32 kernel flushes below the
@@ -885,11 +886,23 @@ fn reference(case: &Case, p: &Params<'_>, j: usize, label: Option<usize>, ignore
             } else {
                 2.0 * (p_y * p_rel[y] + U)
             };
+            // The kernel's ln q: `ln(1 − p_y)` from p_y while p_y ≤ ½
+            // (absolute error p_y·rel(p_y)/q ≤ 2·p_y·rel(p_y)), else ln of
+            // q (absolute error rel(q)); near ½ the f32 p_y may fall on
+            // either side, so both.
+            let lnq_from_p = 2.0 * p_y * p_rel[y];
+            let lnq_abs = if p_y < 0.499 {
+                lnq_from_p
+            } else if p_y > 0.501 {
+                q_rel
+            } else {
+                lnq_from_p.max(q_rel)
+            };
             let qg = if gamma == 0.0 { 1.0 } else { q.powf(gamma) };
             let qg_rel = if gamma == 0.0 {
                 0.0
             } else {
-                gamma * q_rel + U * (4.0 + 4.0 * (gamma * q.ln()).abs())
+                gamma * lnq_abs + U * (4.0 + 4.0 * (gamma * q.ln()).abs())
             };
             let ce_err = 3.0 * U * d_y + l_err + U * ce;
             let value = mul_or_zero(wy * qg, ce);

@@ -35,7 +35,7 @@ use super::labels::LabelRun;
 use crate::arch::scalar::Scalar;
 use crate::dispatch::{Isa, LanesFn};
 use crate::simd::accumulate::Accumulator;
-use crate::simd::math::{exp, exp_nonpos, ln, log1p};
+use crate::simd::math::{exp, exp_nonpos, ln, ln_one_minus_prob, log1p};
 use crate::simd::{F32s, Lanes, VIRTUAL_LANES};
 
 /// Classifier rows (`S = 1`) with at least this many classes run the row
@@ -422,17 +422,26 @@ fn coefficients<L: Lanes>(setup: &Setup, st: Stats<L>) -> Coefficients<L> {
             // 1 − p_y without cancellation: σ/(1 + σ) when y holds the
             // maximum, else p_y ≤ 1/2.
             let q = d_y.eq(0.0).select(st.sigma * inv_sum, 1.0 - p_y);
+            // ln q: while p_y ≤ ½, from p_y itself (`ln(1 − p_y)` with the
+            // rounding of 1 − p_y recovered), so a large γ does not amplify
+            // an ulp of 1 (q rounded to 1 would make q^γ = 1 instead of
+            // e^(−γ·p_y)); above ½, y holds the maximum and q is σ/(1 + σ).
             let q_gamma = if gamma == 0.0 {
                 act.splat(1.0)
             } else {
-                exp(gamma * ln(q))
+                let ln_q = p_y.le(0.5).select(ln_one_minus_prob(p_y), ln(q));
+                exp(gamma * ln_q)
             };
             // ce/q → 1 as q → 0.
             let ratio = q.eq(0.0).select(1.0, ce / q);
             let w = act * st.w_y;
             // An ignored sample's x_y is a placeholder (0), which can make
             // q negative and the coefficient NaN: mask it.
-            let coef = ignored.select(0.0, w * q_gamma * (1.0 + gamma * mul_or_zero(p_y, ratio)));
+            // q^γ = 0 with γ·p_y·ratio = ∞ (γ near f32::MAX): the limit is 0.
+            let coef = ignored.select(
+                0.0,
+                mul_or_zero(w * q_gamma, 1.0 + gamma * mul_or_zero(p_y, ratio)),
+            );
             Coefficients {
                 inv_sum,
                 total: coef,
