@@ -898,11 +898,18 @@ fn reference(case: &Case, p: &Params<'_>, j: usize, label: Option<usize>, ignore
             } else {
                 lnq_from_p.max(q_rel)
             };
-            let qg = if gamma == 0.0 { 1.0 } else { q.powf(gamma) };
+            // ln q in f64 without cancellation either: 1 − p_y rounds to 1
+            // in f64 too once p_y < 2^-53, where γ·p_y may still matter.
+            let ln_q = if d_y == 0.0 { q.ln() } else { (-p_y).ln_1p() };
+            let qg = if gamma == 0.0 {
+                1.0
+            } else {
+                (gamma * ln_q).exp()
+            };
             let qg_rel = if gamma == 0.0 {
                 0.0
             } else {
-                gamma * lnq_abs + U * (4.0 + 4.0 * (gamma * q.ln()).abs())
+                gamma * lnq_abs + U * (4.0 + 4.0 * (gamma * ln_q).abs())
             };
             let ce_err = 3.0 * U * d_y + l_err + U * ce;
             let value = mul_or_zero(wy * qg, ce);
