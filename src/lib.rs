@@ -40,7 +40,8 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
-#[cfg(feature = "std")]
+// Unit tests (`cfg(test)`) may allocate, in either build.
+#[cfg(any(feature = "std", test))]
 extern crate std;
 
 pub mod arch;

@@ -3,6 +3,7 @@
 //! math functions and the canonical reduction. No ISA names live here.
 
 pub mod accumulate;
+pub mod exact_sum;
 pub mod lanes;
 pub mod math;
 pub mod vector;
