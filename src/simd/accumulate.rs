@@ -4,12 +4,7 @@
 //! Element `i` of a stream is added into virtual lane `i % 64`, in f32.
 //! Every [`CHUNKS_PER_BLOCK`] chunks (256 elements) the 64 lanes are folded
 //! by a fixed pairwise tree (lane `l` with lane `l + 32`, then `l + 16`, …,
-//! then `l + 1`) and the block's f32 partial is added to the total, an f64
-//! today. The total is a type parameter ([`BlockTotal`]): [`ExactSum`]
-//! would add the partials exactly, so that no grouping of the blocks (no
-//! split of a call over threads or shards) could change a bit, but it cost
-//! MSE at 4096 elements on AVX2 1.3–1.6× (511–581 → 685–833 ns per call,
-//! inlined or not) and is not wired in yet. A
+//! then `l + 1`) and the block's f32 partial is added to an f64 total. A
 //! backend with `WIDTH`-lane registers keeps `64 / WIDTH` registers; folding
 //! register `r` with register `r + REGS / 2` is exactly the first tree levels,
 //! and the last `log2(WIDTH)` levels run on the one remaining register, so
@@ -20,88 +15,32 @@
 //! relative error of at most about `9·2⁻²⁴` plus what each term carries;
 //! the f64 total adds nothing visible below 2^26 elements.
 
-use super::exact_sum::ExactSum;
 use super::lanes::{Lanes, VIRTUAL_LANES};
 use super::vector::F32s;
 
-/// 64-element chunks per block; a block's lanes are folded into one f32
-/// partial.
+/// 64-element chunks per block; a block's lanes are folded into f64.
 pub const CHUNKS_PER_BLOCK: usize = 4;
 
 /// Elements per block (`CHUNKS_PER_BLOCK * 64`).
 pub const BLOCK_ELEMENTS: usize = CHUNKS_PER_BLOCK * VIRTUAL_LANES;
 
-/// Where the folded blocks' f32 partials go.
-pub trait BlockTotal: Copy {
-    /// The empty total.
-    fn zero() -> Self;
-    /// Adds one block's partial.
-    fn add(&mut self, partial: f32);
-    /// The total as f64.
-    fn finish(&self) -> f64;
-}
-
-/// Exact (see [`ExactSum`]): what a call's result needs once a split of
-/// the call must not change it.
-impl BlockTotal for ExactSum {
-    #[inline(always)]
-    fn zero() -> Self {
-        Self::new()
-    }
-    #[inline(always)]
-    fn add(&mut self, partial: f32) {
-        ExactSum::add(self, partial);
-    }
-    #[inline(always)]
-    fn finish(&self) -> f64 {
-        self.to_f64()
-    }
-}
-
-/// Rounded f64 adds: one add per block. Blocks of similar magnitude add
-/// exactly (their partials' bits lie within f64's 53); the order of the
-/// blocks is fixed, so the bits are the same on every path.
-impl BlockTotal for f64 {
-    #[inline(always)]
-    fn zero() -> Self {
-        0.0
-    }
-    #[inline(always)]
-    fn add(&mut self, partial: f32) {
-        *self += f64::from(partial);
-    }
-    #[inline(always)]
-    fn finish(&self) -> f64 {
-        *self
-    }
-}
-
-/// A running canonical sum: 64 f32 virtual lanes plus the total `T` of the
+/// A running canonical sum: 64 f32 virtual lanes plus an f64 total of the
 /// folded blocks.
 #[derive(Clone, Copy)]
-pub struct Canonical<L: Lanes, T: BlockTotal> {
+pub struct Accumulator<L: Lanes> {
     lanes: L::Chunk,
     chunks: usize,
-    total: T,
+    total: f64,
 }
 
-/// The canonical sum of a call's values (blocks totalled in f64; the
-/// place to switch to [`ExactSum`]).
-pub type Accumulator<L> = Canonical<L, f64>;
-
-/// The canonical sum inside one sample (a softmax row's classes), which no
-/// split of a call divides: blocks totalled in f64 whatever
-/// [`Accumulator`] does.
-pub type SampleAccumulator<L> = Canonical<L, f64>;
-
-impl<L: Lanes, T: BlockTotal> Canonical<L, T> {
+impl<L: Lanes> Accumulator<L> {
     /// An empty sum.
     #[inline(always)]
     pub fn new(l: L) -> Self {
         Self {
             lanes: l.zero_chunk(),
             chunks: 0,
-            total: T::zero(),
+            total: 0.0,
         }
     }
 
@@ -123,18 +62,18 @@ impl<L: Lanes, T: BlockTotal> Canonical<L, T> {
         }
     }
 
-    /// The total of all block partials.
+    /// The total: the f64 sum of all block partials.
     #[inline(always)]
     pub fn finish(mut self, l: L) -> f64 {
         if self.chunks > 0 {
             self.flush(l);
         }
-        self.total.finish()
+        self.total
     }
 
     #[inline(always)]
     fn flush(&mut self, l: L) {
-        self.total.add(fold(l, self.lanes));
+        self.total += f64::from(fold(l, self.lanes));
         self.lanes = l.zero_chunk();
         self.chunks = 0;
     }

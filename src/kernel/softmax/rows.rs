@@ -1,7 +1,7 @@
 //! The row kernel: `S = 1` and many classes, vectorized along a row's
 //! classes. Class `c` goes to virtual lane `c % 64`; the row is walked in
 //! 64-class chunks (the last one padded); lanes merge by the canonical
-//! pairwise tree (pass A's maximum) or the canonical [`SampleAccumulator`]
+//! pairwise tree (pass A's maximum) or the canonical [`Accumulator`]
 //! (pass B's sums), so the bits do not depend on the register width. A
 //! 1000-class row (4 KB) stays in L1 across the three passes.
 
@@ -11,7 +11,7 @@ use super::{
     gradient, mul_or_zero,
 };
 use crate::arch::scalar::Scalar;
-use crate::simd::accumulate::SampleAccumulator;
+use crate::simd::accumulate::Accumulator;
 use crate::simd::{F32s, Lanes, VIRTUAL_LANES};
 
 /// A row's classes in 64-class chunks: full chunks are read in place,
@@ -195,7 +195,7 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
 
         // Pass A: the maximum and its ties; the weighted target mass.
         let mut peaks = Peaks::new(l);
-        let mut mass = SampleAccumulator::new(l);
+        let mut mass = Accumulator::new(l);
         for i in 0..chunks {
             let x = row.x_nan(i);
             for reg in 0..L::REGS {
@@ -221,8 +221,8 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
         } else {
             None
         };
-        let mut sigma = SampleAccumulator::new(l);
-        let mut class_sum = SampleAccumulator::new(l);
+        let mut sigma = Accumulator::new(l);
+        let mut class_sum = Accumulator::new(l);
         for i in 0..chunks {
             let (start, n_valid) = row.span(i);
             let x = row.x_neg_inf(i);
