@@ -128,7 +128,8 @@ pub fn run<L: Lanes, K: PointwiseKernel, const MODE: u8, const WEIGHT: bool, con
         return None;
     }
     let scale_v = l.splat(scale);
-    let mut acc = Accumulator::new(l);
+    let mut errors = None;
+    let mut acc = Accumulator::new(l, &mut errors);
     let full_chunks = n / VIRTUAL_LANES;
     // Only built when read: a pass without them pays nothing.
     // The streams' buffers live here, so that a stream is a few words
@@ -390,7 +391,7 @@ unsafe fn chunk_body<L: Lanes, K: PointwiseKernel, const WEIGHT: bool, const PAR
     l: L,
     kernel: K,
     m: u8,
-    acc: &mut Accumulator<L>,
+    acc: &mut Accumulator<'_, L>,
     s: Streams,
     scale: F32s<L>,
     tail: Option<(F32s<L>, usize)>,

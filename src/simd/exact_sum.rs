@@ -6,24 +6,37 @@
 //! (`e` the biased exponent). [`ExactSum`] keeps the running total of those
 //! units in [`DIGITS`] signed 64-bit digits of 32 bits each (digit `k`
 //! weighs `2^(32k)` units), in carry-save form: one add puts less than
-//! `2³²` into each of two digits, so [`PROPAGATE_EVERY`] adds fit before
-//! the carries must move. No add rounds, so the total does not depend on
-//! the order or the grouping of the adds: sums of blocks computed apart
-//! (other threads, other shards) and [`ExactSum::merge`]d give the same
-//! bits as one pass over all of them. [`ExactSum::to_f64`] rounds once, to
-//! nearest (ties to even).
+//! `2³²` into each of at most three digits, so [`PROPAGATE_EVERY`] adds
+//! fit before the carries must move. No add rounds, so the total does not
+//! depend on the order or the grouping of the adds: sums of blocks
+//! computed apart (other threads, other shards) and [`ExactSum::merge`]d
+//! give the same bits as one pass over all of them. [`ExactSum::to_f64`]
+//! rounds once, to nearest (ties to even).
 //!
-//! Range: 320 bits hold `2¹²⁸·2¹⁴⁹` (the largest `f32` in units) times
-//! `2⁴²` with a sign bit to spare, so up to `2⁴²` adds of any finite values
-//! are exact. Infinities and NaN are kept as flags: any NaN, or `+∞` and
-//! `−∞` together, give NaN; otherwise an infinity gives that infinity.
+//! [`ExactSum::add_f64`] takes the `f64` values a sum of `f32` values
+//! produces (an `f64` running total and the rounding errors of its adds:
+//! multiples of `2⁻¹⁴⁹`), which is how the canonical accumulator
+//! ([`super::accumulate::Total`]) uses it: only for the rare add of an
+//! `f64` total that rounds.
+//!
+//! Range: 384 bits hold `2¹⁹¹·2¹⁴⁹` (the largest `f64` [`ExactSum::add_f64`]
+//! takes, in units) times `2⁴²` with a sign bit to spare, so up to `2⁴²`
+//! adds of any finite `f32`, or of `f64` values below `2¹⁹¹`, are exact.
+//! Infinities and NaN are kept as flags: any NaN, or `+∞` and `−∞`
+//! together, give NaN; otherwise an infinity gives that infinity.
 //!
 //! Plain integer code, no `unsafe`, no panic path (every digit index is
 //! bounded by construction and read through `get`).
 
-/// 32-bit digits kept: 8 cover one `f32` (bits 0..277 of the units), 2 more
-/// are headroom for `2⁴²` adds and the sign.
-pub const DIGITS: usize = 10;
+/// 32-bit digits kept: 8 cover one `f32` (bits 0..277 of the units), 11
+/// one `f64` below `2¹⁹¹` (bits 0..340), the last is headroom for `2⁴²`
+/// adds and the sign.
+pub const DIGITS: usize = 12;
+
+/// Units exponents `p` from which [`ExactSum::add_f64`]'s three digits
+/// `p / 32 ..= p / 32 + 2` would reach the headroom digit.
+#[allow(clippy::cast_possible_wrap, clippy::cast_possible_truncation)]
+const F64_UNITS_LIMIT: i32 = 32 * (DIGITS as i32 - 3);
 
 /// Adds between two carry propagations: each add brings less than `2³²`
 /// to a digit, and a digit holds `|d| < 2⁶²` safely.
@@ -38,10 +51,6 @@ pub struct ExactSum {
     digits: [i64; DIGITS],
     /// Adds since the carries last moved.
     pending: u32,
-    /// Adds in all (wrapping), and the last value added: a sum of one
-    /// value is that value, without the digits (a call of one block).
-    count: u64,
-    last: f32,
     pos_inf: bool,
     neg_inf: bool,
     nan: bool,
@@ -61,8 +70,6 @@ impl ExactSum {
         Self {
             digits: [0; DIGITS],
             pending: 0,
-            count: 0,
-            last: 0.0,
             pos_inf: false,
             neg_inf: false,
             nan: false,
@@ -72,8 +79,6 @@ impl ExactSum {
     /// Adds `x` exactly.
     #[inline(always)]
     pub fn add(&mut self, x: f32) {
-        self.count = self.count.wrapping_add(1);
-        self.last = x;
         let bits = x.to_bits();
         let negative = bits >> 31 != 0;
         let e = (bits >> 23) & 0xff;
@@ -95,6 +100,61 @@ impl ExactSum {
         if let Some(d) = self.digits.get_mut(k + 1) {
             *d += hi;
         }
+        self.added();
+    }
+
+    /// Adds `x` exactly if it is a multiple of `2⁻¹⁴⁹` below `2¹⁹¹` in
+    /// magnitude, as every `f32`, every `f64` rounding of a sum of `f32`
+    /// values and every rounding error of such a sum is. Outside that
+    /// domain it does not round to nearest: bits below `2⁻¹⁴⁹` are dropped
+    /// (toward zero), and a magnitude of `2¹⁹¹` or more counts as an
+    /// infinity of its sign.
+    pub fn add_f64(&mut self, x: f64) {
+        let bits = x.to_bits();
+        let negative = bits >> 63 != 0;
+        #[allow(clippy::cast_possible_truncation)] // 11 bits
+        let e = ((bits >> 52) & 0x7ff) as i32;
+        let fraction = bits & ((1 << 52) - 1);
+        if e == 0x7ff {
+            self.add_special(fraction != 0, negative);
+            return;
+        }
+        if e == 0 {
+            // Zero, or an f64 subnormal: below 2⁻¹⁰²², far below the unit.
+            return;
+        }
+        // x = m·2^(e − 1075) = m·2^(e − 926) units.
+        let (m, p) = match e - 926 {
+            p if p < 0 => ((fraction | 1 << 52) >> p.unsigned_abs().min(63), 0),
+            p => (fraction | 1 << 52, p),
+        };
+        if m == 0 {
+            return;
+        }
+        if p >= F64_UNITS_LIMIT {
+            self.add_special(false, negative);
+            return;
+        }
+        #[allow(clippy::cast_sign_loss)] // 0 <= p < F64_UNITS_LIMIT
+        let (k, shift) = ((p / 32) as usize, (p % 32) as u32);
+        let v = u128::from(m) << shift; // < 2⁸⁴
+        let mut digit = k;
+        let mut rest = v;
+        while rest != 0 {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
+            let part = (rest & 0xffff_ffff) as i64; // < 2³²
+            if let Some(d) = self.digits.get_mut(digit) {
+                *d += if negative { -part } else { part };
+            }
+            rest >>= 32;
+            digit += 1;
+        }
+        self.added();
+    }
+
+    /// Counts one add; moves the carries when the digits could overflow.
+    #[inline(always)]
+    fn added(&mut self) {
         self.pending += 1;
         if self.pending >= PROPAGATE_EVERY {
             self.propagate();
@@ -124,10 +184,6 @@ impl ExactSum {
         }
         // Each digit now holds less than 2³³ in magnitude: one pending add.
         self.pending = 1;
-        if self.count == 0 {
-            self.last = other.last;
-        }
-        self.count = self.count.wrapping_add(other.count);
         self.pos_inf |= other.pos_inf;
         self.neg_inf |= other.neg_inf;
         self.nan |= other.nan;
@@ -162,10 +218,6 @@ impl ExactSum {
         if self.neg_inf {
             return f64::NEG_INFINITY;
         }
-        if self.count == 1 {
-            // + 0: an exact zero is +0 whatever its sign, as below.
-            return f64::from(self.last) + 0.0;
-        }
         let mut s = *self;
         s.propagate();
         let negative = s.digits.last().is_some_and(|&top| top < 0);
@@ -175,7 +227,7 @@ impl ExactSum {
             }
             s.propagate();
         }
-        // Every digit is now in [0, 2³²) (the top one too: |sum| < 2³¹⁹).
+        // Every digit is now in [0, 2³²) (the top one too: |sum| < 2³⁸³).
         let digit = |i: usize| s.digits.get(i).map_or(0, |&d| d.unsigned_abs());
         let Some(h) = (0..DIGITS).rev().find(|&i| digit(i) != 0) else {
             return 0.0;
@@ -199,7 +251,7 @@ impl ExactSum {
         // Bit 0 of `top` weighs 2^(32·(h − 2) + 64 − lz) units of 2⁻¹⁴⁹.
         #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
         let exponent = 32 * (h as i32 - 2) + 64 - lz as i32 - 149;
-        // −212 ≤ exponent ≤ 107 (h ≤ 9, 32 ≤ lz ≤ 63): 2^exponent is a
+        // −212 ≤ exponent ≤ 171 (h ≤ 11, 32 ≤ lz ≤ 63): 2^exponent is a
         // normal f64 and the product is exact.
         #[allow(clippy::cast_sign_loss)]
         let scale = f64::from_bits(((exponent + 1023) as u64) << 52);
@@ -217,9 +269,13 @@ mod tests {
     /// The correctly rounded f64 sum of `xs` (Shewchuk's algorithm, as
     /// Python's `math.fsum`): an independent exact reference.
     fn fsum(xs: &[f32]) -> f64 {
+        fsum64(&xs.iter().map(|&x| f64::from(x)).collect::<Vec<_>>())
+    }
+
+    fn fsum64(xs: &[f64]) -> f64 {
         let mut partials: Vec<f64> = Vec::new();
         for &x0 in xs {
-            let mut x = f64::from(x0);
+            let mut x = x0;
             let mut i = 0;
             for j in 0..partials.len() {
                 let mut y = partials[j];
@@ -398,9 +454,9 @@ mod tests {
         assert!(same(exact(&[t, 1.0, tiny]), 2f64.powi(53) + 2.0));
     }
 
-    /// One value: the shortcut gives what the digits give.
+    /// One value comes back as itself.
     #[test]
-    fn single_value_shortcut_agrees_with_the_digits() {
+    fn single_value_is_itself() {
         let mut rng = Rng(11);
         for _ in 0..2000 {
             let x = rng.finite();
@@ -416,6 +472,80 @@ mod tests {
         one.add(-3.5);
         merged.merge(&one);
         assert!(same(merged.to_f64(), -3.5));
+    }
+
+    /// `add_f64` of the values an f64 sum of f32 values produces (its
+    /// running totals and the rounding errors of its adds), mixed with
+    /// f32 adds, against the correctly rounded reference.
+    #[test]
+    fn f64_adds_match_correctly_rounded_reference() {
+        let mut rng = Rng(0x5eed);
+        for case in 0..300 {
+            let mut xs: Vec<f64> = Vec::new();
+            let mut total = 0.0f64;
+            for i in 0..(1 + case % 61) {
+                let x = match case % 3 {
+                    0 => f64::from(rng.finite()),
+                    1 => f64::from(rng.near(1.0)),
+                    _ => {
+                        #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
+                        let e = (rng.next() % 261) as i32 - 140;
+                        f64::from(rng.near(2f32.powi(e)))
+                    }
+                };
+                // TwoSum: t + err = total + x exactly.
+                let t = total + x;
+                let bb = t - total;
+                let err = (total - (t - bb)) + (x - bb);
+                total = t;
+                xs.push(if i % 2 == 0 { err } else { x });
+                if i % 7 == 0 {
+                    xs.push(-total);
+                }
+            }
+            let mut s = ExactSum::new();
+            for (i, &x) in xs.iter().enumerate() {
+                // Values that are f32 go either way: the same digits.
+                #[allow(clippy::cast_possible_truncation)]
+                let narrow = x as f32;
+                if i % 3 == 0 && f64::from(narrow) == x {
+                    s.add(narrow);
+                } else {
+                    s.add_f64(x);
+                }
+            }
+            let want = fsum64(&xs);
+            assert!(
+                same(s.to_f64(), want),
+                "case {case}: {:e} vs {want:e} ({xs:?})",
+                s.to_f64()
+            );
+        }
+        // The ends of the domain: 2^-149 and just below 2^191, each sign.
+        let tiny = f64::from(f32::from_bits(1));
+        let big = 2f64.powi(191) * (1.0 - f64::EPSILON / 2.0);
+        let mut s = ExactSum::new();
+        for x in [big, tiny, big, -big, tiny] {
+            s.add_f64(x);
+        }
+        assert!(same(s.to_f64(), fsum64(&[big, tiny, big, -big, tiny])));
+        let mut s = ExactSum::new();
+        s.add_f64(-big);
+        s.add_f64(-big);
+        assert!(same(s.to_f64(), -2.0 * big));
+        // Outside it: 2^191 counts as infinite, bits below 2^-149 drop.
+        let mut s = ExactSum::new();
+        s.add_f64(-2f64.powi(191));
+        assert!(same(s.to_f64(), f64::NEG_INFINITY));
+        let mut s = ExactSum::new();
+        s.add_f64(tiny * 1.5);
+        s.add_f64(1e-300);
+        s.add_f64(f64::from_bits(1));
+        assert!(same(s.to_f64(), tiny));
+        let mut s = ExactSum::new();
+        s.add_f64(f64::NAN);
+        s.add(1.0);
+        assert!(s.to_f64().is_nan());
     }
 
     #[test]
@@ -445,7 +575,6 @@ mod tests {
             *d = o * i64::from(PROPAGATE_EVERY - 1);
         }
         s.pending = PROPAGATE_EVERY - 1;
-        s.count = u64::from(PROPAGATE_EVERY - 1);
         s.add(x); // propagates
         assert_eq!(s.pending, 0);
         let want = f64::from(PROPAGATE_EVERY) * f64::from(x);

@@ -505,15 +505,15 @@ impl<L: Lanes> Kahan<L> {
 /// The canonical sum over samples, one scalar value at a time: sample `j`
 /// into virtual lane `j % 64`, blocks of 256 folded into f64, as
 /// [`Accumulator`] does for registers.
-struct SampleSum {
-    acc: Accumulator<Scalar>,
+struct SampleSum<'e> {
+    acc: Accumulator<'e, Scalar>,
     lane: usize,
 }
 
-impl SampleSum {
-    fn new() -> Self {
+impl<'e> SampleSum<'e> {
+    fn new(errors: &'e mut crate::simd::accumulate::Errors) -> Self {
         Self {
-            acc: Accumulator::new(Scalar),
+            acc: Accumulator::new(Scalar, errors),
             lane: 0,
         }
     }

@@ -169,7 +169,8 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
     let mode = out.mode;
     let scale = out.scale;
     let store_e = mode == Mode::Overwrite;
-    let mut samples = SampleSum::new();
+    let mut sample_errors = None;
+    let mut samples = SampleSum::new(&mut sample_errors);
     let mut g_tail = [0.0f32; VIRTUAL_LANES];
     for row_index in 0..p.n {
         let base = row_index * c;
@@ -195,7 +196,8 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
 
         // Pass A: the maximum and its ties; the weighted target mass.
         let mut peaks = Peaks::new(l);
-        let mut mass = Accumulator::new(l);
+        let mut mass_errors = None;
+        let mut mass = Accumulator::new(l, &mut mass_errors);
         for i in 0..chunks {
             let x = row.x_nan(i);
             for reg in 0..L::REGS {
@@ -221,8 +223,9 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
         } else {
             None
         };
-        let mut sigma = Accumulator::new(l);
-        let mut class_sum = Accumulator::new(l);
+        let (mut sigma_errors, mut class_errors) = (None, None);
+        let mut sigma = Accumulator::new(l, &mut sigma_errors);
+        let mut class_sum = Accumulator::new(l, &mut class_errors);
         for i in 0..chunks {
             let (start, n_valid) = row.span(i);
             let x = row.x_neg_inf(i);

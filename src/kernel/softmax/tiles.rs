@@ -28,7 +28,8 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
         Target::Probabilities(t) => Some(t),
         Target::Index(_) => None,
     };
-    let mut acc = Accumulator::new(l);
+    let mut errors = None;
+    let mut acc = Accumulator::new(l, &mut errors);
     // Staging buffers (see `STAGE_CLASSES`), zeroed once per call and
     // overwritten by each gather before use.
     let mut stage = Stage::new();
