@@ -692,3 +692,117 @@ fn golden_generalized_dice_batch() {
 fn golden_dice_cross_entropy() {
     check_dice(DiceSpec::DiceCe, 0xddba_f2b1_c78d_cca3);
 }
+
+/// Large passes, above the `rayon` feature's parallel thresholds, whose
+/// block partials span about 2^-110 .. 2^90, so that the f64 total of the
+/// blocks rounds many times: the same constant in the build without the
+/// feature (one pass) and with it (split over the pool, exact totals
+/// merged), on every ISA.
+#[derive(Clone, Copy, Debug)]
+enum LargeSpec {
+    Mse,
+    BceWithLogitsPosWeight,
+    /// A signed weight map whose halves cancel (the second half repeats
+    /// the first with weight −1, −½ over its last 1000 elements): the f32
+    /// value sees how the block partials are summed.
+    BceWithLogitsCancelling,
+}
+
+/// `(1 << 18) + (1 << 16) + 80` (80 · 4097) elements of `k · 2^e` (integer `|k| < 2^23`,
+/// `e` stepping through -80 .. 20 every 512 elements); targets in [0, 1] on
+/// a grid of 2^-8.
+fn golden_large_hash(spec: LargeSpec, isa: Isa) -> u64 {
+    use simdloss::{BinaryCrossEntropyWithLogits, Mse, PointwiseLoss};
+    let n = (1 << 18) + (1 << 16) + 80;
+    let mut rng = SplitMix64::new(0x1A46_E000);
+    let x: Vec<f32> = (0..n)
+        .map(|i| {
+            let k = rng.below(1 << 24) as i64 - (1 << 23);
+            let e = ((i / 512) % 101) as i32 - 80;
+            k as f32 * pow2(e)
+        })
+        .collect();
+    let y: Vec<f32> = (0..n).map(|_| rng.below(257) as f32 * pow2(-8)).collect();
+    let pos_weight: Vec<f32> = (0..80).map(|c| 0.5 + c as f32 * pow2(-4)).collect();
+    let mut h = Fnv1a::new();
+    let mut grad = vec![0.0f32; n];
+    let mut run = |loss: &dyn Fn(&mut [f32]) -> (f32, f32)| {
+        let (mean, sum) = loss(&mut grad);
+        h.f32(mean);
+        h.f32(sum);
+        h.f32s(&grad);
+    };
+    match spec {
+        LargeSpec::Mse => {
+            let loss = Mse::new().with_isa(isa).expect("isa");
+            run(&|g| {
+                let mean = loss.value(&x, &y, Reduction::Mean).expect("value");
+                let sum = loss
+                    .value_and_grad(&x, &y, Reduction::Sum, Grad::overwrite(g))
+                    .expect("grad");
+                (mean, sum)
+            });
+        }
+        LargeSpec::BceWithLogitsCancelling => {
+            let half = n / 2;
+            let x: Vec<f32> = (0..n).map(|i| x[i % half]).collect();
+            let y: Vec<f32> = (0..n).map(|i| y[i % half]).collect();
+            let w: Vec<f32> = (0..n)
+                .map(|i| match i {
+                    i if i < half => 1.0,
+                    i if i >= n - 1000 => -0.5,
+                    _ => -1.0,
+                })
+                .collect();
+            let loss = BinaryCrossEntropyWithLogits::new()
+                .with_weight(&w)
+                .with_isa(isa)
+                .expect("isa");
+            run(&|g| {
+                let mean = loss.value(&x, &y, Reduction::Mean).expect("value");
+                let sum = loss
+                    .value_and_grad(&x, &y, Reduction::Sum, Grad::overwrite(g))
+                    .expect("grad");
+                (mean, sum)
+            });
+        }
+        LargeSpec::BceWithLogitsPosWeight => {
+            let loss = BinaryCrossEntropyWithLogits::new()
+                .with_pos_weight_per_class(&pos_weight)
+                .expect("pos_weight")
+                .with_isa(isa)
+                .expect("isa");
+            run(&|g| {
+                let mean = loss.value(&x, &y, Reduction::Mean).expect("value");
+                let sum = loss
+                    .value_and_grad(&x, &y, Reduction::Sum, Grad::overwrite(g))
+                    .expect("grad");
+                (mean, sum)
+            });
+        }
+    }
+    h.finish()
+}
+
+#[test]
+fn golden_large_mse() {
+    check_on_every_isa(LargeSpec::Mse, 0x0b96_3da4_48d4_6c3f, golden_large_hash);
+}
+
+#[test]
+fn golden_large_bce_with_logits_pos_weight() {
+    check_on_every_isa(
+        LargeSpec::BceWithLogitsPosWeight,
+        0x392a_d483_937b_bcdf,
+        golden_large_hash,
+    );
+}
+
+#[test]
+fn golden_large_bce_with_logits_cancelling() {
+    check_on_every_isa(
+        LargeSpec::BceWithLogitsCancelling,
+        0xf72b_38f5_442b_4f9b,
+        golden_large_hash,
+    );
+}

@@ -130,4 +130,5 @@ fn run_map<L: Lanes, const F: u8>(l: L, gamma: f32, input: &[f32], out: &mut [f3
         0.0,
         mode::PER_ELEMENT,
     )
+    .map(|t| t.value())
 }

@@ -5,6 +5,8 @@ pub mod binary;
 pub mod dice;
 pub(crate) mod labels;
 pub mod map;
+#[cfg(feature = "rayon")]
+pub(crate) mod parallel;
 pub mod pointwise;
 pub mod regression;
 pub mod softmax;

@@ -22,11 +22,11 @@
 //! code it was before they existed, and a weighted loss compiles one
 //! driver per mode, whatever its options.
 
-use crate::simd::accumulate::Accumulator;
+use crate::simd::accumulate::{Accumulator, Total};
 use crate::simd::{F32s, Lanes, VIRTUAL_LANES};
 
 /// Per-lane math of a pointwise loss: `(value, d value / d input)`.
-pub trait PointwiseKernel: Copy {
+pub trait PointwiseKernel: Copy + Send + Sync {
     /// Input value used in the padding lanes of the tail chunk.
     const PAD_INPUT: f32 = 0.0;
     /// Target value used in the padding lanes of the tail chunk.
@@ -107,7 +107,7 @@ pub fn run<L: Lanes, K: PointwiseKernel, const MODE: u8, const WEIGHT: bool, con
     out: &mut [f32],
     scale: f32,
     dynamic_mode: u8,
-) -> Option<f64> {
+) -> Option<Total> {
     // A constant unless MODE is DYNAMIC: every test on it then folds away.
     let m = if MODE == mode::DYNAMIC {
         dynamic_mode
@@ -232,9 +232,9 @@ pub fn run<L: Lanes, K: PointwiseKernel, const MODE: u8, const WEIGHT: bool, con
         }
     }
     if m == mode::PER_ELEMENT {
-        Some(0.0)
+        Some(Total::new())
     } else {
-        Some(acc.finish(l))
+        Some(acc.finish_total(l))
     }
 }
 
@@ -481,7 +481,7 @@ impl<K: PointwiseKernel> Job<'_, K> {
     fn run<L: Lanes, const WEIGHT: bool, const PARAM: bool, const DYNAMIC: bool>(
         self,
         l: L,
-    ) -> Option<f64> {
+    ) -> Option<Total> {
         let Self {
             kernel: k,
             pass:
@@ -525,9 +525,9 @@ struct Selected<'a, K, const WEIGHT: bool, const PARAM: bool, const DYNAMIC: boo
 impl<K: PointwiseKernel, const WEIGHT: bool, const PARAM: bool, const DYNAMIC: bool>
     crate::dispatch::LanesFn for Selected<'_, K, WEIGHT, PARAM, DYNAMIC>
 {
-    type Output = Option<f64>;
+    type Output = Option<Total>;
     #[inline(always)]
-    fn call<L: Lanes>(self, l: L) -> Option<f64> {
+    fn call<L: Lanes>(self, l: L) -> Option<Total> {
         self.0.run::<L, WEIGHT, PARAM, DYNAMIC>(l)
     }
 }
@@ -538,10 +538,10 @@ impl<K: PointwiseKernel, const WEIGHT: bool, const PARAM: bool, const DYNAMIC: b
 /// quads ([`crate::dispatch::dispatch_quads`]), or on pairs
 /// ([`crate::dispatch::dispatch_paired`]) for a call shorter than one
 /// chunk, where a quad would compute 64 lanes for a few.
-fn dispatch_job<K: PointwiseKernel, const WEIGHT: bool, const PARAM: bool, const DYNAMIC: bool>(
+fn dispatch_one<K: PointwiseKernel, const WEIGHT: bool, const PARAM: bool, const DYNAMIC: bool>(
     isa: crate::dispatch::Isa,
     job: Job<'_, K>,
-) -> Option<f64> {
+) -> Option<Total> {
     let small = job.pass.input.len() < VIRTUAL_LANES;
     let selected = Selected::<K, WEIGHT, PARAM, DYNAMIC>(job);
     if !(WEIGHT || PARAM || DYNAMIC) {
@@ -550,6 +550,99 @@ fn dispatch_job<K: PointwiseKernel, const WEIGHT: bool, const PARAM: bool, const
         crate::dispatch::dispatch_paired(isa, selected).flatten()
     } else {
         crate::dispatch::dispatch_quads(isa, selected).flatten()
+    }
+}
+
+/// With the `rayon` feature, a pass of at least this many elements is split
+/// over rayon's current pool when its kernel is memory-bound (the
+/// regression losses: [`execute`]), in pieces of at least half of it.
+#[cfg(feature = "rayon")]
+pub const PARALLEL_MIN_MEMORY_BOUND: usize = 1 << 18;
+
+/// The same for the compute-bound kernels ([`execute_dynamic`],
+/// [`execute_weighted`]: the transcendental losses).
+#[cfg(feature = "rayon")]
+pub const PARALLEL_MIN_COMPUTE_BOUND: usize = 1 << 15;
+
+/// Runs `job` on `isa`, split over rayon's pool if the feature is on and
+/// the pass is long enough; the exact total of its values.
+fn dispatch_job<K: PointwiseKernel, const WEIGHT: bool, const PARAM: bool, const DYNAMIC: bool>(
+    isa: crate::dispatch::Isa,
+    job: Job<'_, K>,
+) -> Option<f64> {
+    #[cfg(feature = "rayon")]
+    {
+        let min = if WEIGHT || PARAM || DYNAMIC {
+            PARALLEL_MIN_COMPUTE_BOUND
+        } else {
+            PARALLEL_MIN_MEMORY_BOUND
+        };
+        let n = job.pass.input.len();
+        if n >= min {
+            // Pieces start at multiples of the block and of every stream
+            // that repeats within the pass, so each reads its streams from
+            // phase 0 (a stream of `n` or more elements is cut instead).
+            let grain = [job.weight.len(), job.param.len()]
+                .into_iter()
+                .filter(|&len| len > 0 && len < n)
+                .try_fold(
+                    crate::simd::accumulate::BLOCK_ELEMENTS,
+                    super::parallel::lcm,
+                );
+            if let Some(grain) = grain {
+                let run = |piece: Job<'_, K>| dispatch_one::<K, WEIGHT, PARAM, DYNAMIC>(isa, piece);
+                return super::parallel::split_reduce(job, grain, min / 2, &run).map(|t| t.value());
+            }
+        }
+    }
+    dispatch_one::<K, WEIGHT, PARAM, DYNAMIC>(isa, job).map(|t| t.value())
+}
+
+#[cfg(feature = "rayon")]
+impl<K: PointwiseKernel> super::parallel::Split for Job<'_, K> {
+    fn len(&self) -> usize {
+        self.pass.input.len()
+    }
+
+    fn split_at(self, mid: usize) -> (Self, Self) {
+        let n = self.len();
+        let Self {
+            kernel,
+            pass,
+            weight,
+            param,
+        } = self;
+        let (input_a, input_b) = pass.input.split_at(mid.min(n));
+        let (target_a, target_b) = pass.target.split_at(mid.min(pass.target.len()));
+        // `out` is empty in VALUE mode, else n long (checked in `run`,
+        // again per piece).
+        let (out_a, out_b) = pass.out.split_at_mut(mid.min(pass.out.len()));
+        // A stream shorter than the pass repeats: both pieces read it
+        // whole, from phase 0 (the grain is a multiple of its length).
+        fn cut(stream: &[f32], n: usize, mid: usize) -> (&[f32], &[f32]) {
+            if stream.len() >= n {
+                stream.split_at(mid.min(n))
+            } else {
+                (stream, stream)
+            }
+        }
+        let ((weight_a, weight_b), (param_a, param_b)) = (cut(weight, n, mid), cut(param, n, mid));
+        let piece = |input, target, out, weight, param| Job {
+            kernel,
+            pass: Pass {
+                input,
+                target,
+                out,
+                scale: pass.scale,
+                mode: pass.mode,
+            },
+            weight,
+            param,
+        };
+        (
+            piece(input_a, target_a, out_a, weight_a, param_a),
+            piece(input_b, target_b, out_b, weight_b, param_b),
+        )
     }
 }
 
