@@ -1847,8 +1847,134 @@ fn dice_report() {
     }
 }
 
-/// The flags `main` knows (besides `--plot-dir <dir>`).
-const FLAGS: [&str; 7] = [
+/// Bars of issue 11 on this 2-core machine: a compute-bound loss on 2
+/// threads at least this many times faster than on 1 ...
+const THREADS_COMPUTE_BAR: f64 = 1.8;
+/// ... and a memory-bound one no slower (speed-up at least 1).
+const THREADS_MEMORY_BAR: f64 = 1.0;
+
+/// `value_and_grad` of MSE at 2^24 and of the transcendental losses at
+/// 2^22, on `Isa::best()`, in rayon pools of 1 .. `max_threads` threads
+/// (powers of two and `max_threads`), interleaved. Needs the `rayon`
+/// feature: `cargo run --release --features rayon --example bench_report
+/// -- --threads-only [--threads N]`.
+#[cfg(feature = "rayon")]
+fn threads_report(max_threads: usize) {
+    let mut counts: Vec<usize> = std::iter::successors(Some(1usize), |&t| Some(t * 2))
+        .take_while(|&t| t < max_threads)
+        .collect();
+    counts.push(max_threads.max(1));
+    counts.dedup();
+    let pools: Vec<rayon::ThreadPool> = counts
+        .iter()
+        .map(|&t| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(t)
+                .build()
+                .expect("thread pool")
+        })
+        .collect();
+    println!("## simdloss: one pass split over threads (feature `rayon`)");
+    println!();
+    println!(
+        "- command: `cargo run --release --features rayon --example bench_report -- --threads-only --threads {max_threads}`"
+    );
+    print_machine();
+    println!(
+        "- `value_and_grad(.., Reduction::Mean, Grad::overwrite(..))` on `Isa::best()` inside `ThreadPool::install`; median of interleaved rounds (min in brackets); the bits are the same for every pool (tests/threads.rs)"
+    );
+    println!();
+    print!("| loss | n | kind |");
+    for t in &counts {
+        print!(" {t} thread{} |", if *t == 1 { "" } else { "s" });
+    }
+    println!(
+        " speed-up {} vs 1 | bar |",
+        counts.last().copied().unwrap_or(1)
+    );
+    print!("|---|---|---|");
+    for _ in &counts {
+        print!("---|");
+    }
+    println!("---|---|");
+    let focal = SigmoidFocal::new(ALPHA, GAMMA).expect("focal");
+    let cases: [(&str, usize, bool); 4] = [
+        ("MSE", 1 << 24, false),
+        (BCE_LOGITS, 1 << 22, true),
+        (FOCAL, 1 << 22, true),
+        (BCE, 1 << 22, true),
+    ];
+    let mut failed = 0;
+    for (name, n, compute) in cases {
+        // The inputs of the single-thread sections (binary::Buffers).
+        let b = Buffers::new(n);
+        let x = if name == BCE {
+            b.probabilities.as_slice()
+        } else {
+            b.logits.as_slice()
+        };
+        let y = b.targets.as_slice();
+        let mut g = vec![0.0f32; n];
+        let variants: Vec<usize> = (0..pools.len()).collect();
+        let schedule: Schedule = (15, Duration::from_millis(200), Duration::from_secs(20));
+        let timings = interleaved(&variants, schedule, |v, iters| {
+            let pool = &pools[v];
+            let elapsed = pool.install(|| {
+                batch(iters, || {
+                    let r = match name {
+                        "MSE" => Mse::new().call(x, y, &mut g),
+                        BCE_LOGITS => BinaryCrossEntropyWithLogits::new().call(x, y, &mut g),
+                        BCE => BinaryCrossEntropy::new().call(x, y, &mut g),
+                        _ => focal.call(x, y, &mut g),
+                    };
+                    black_box(r.ok());
+                })
+            });
+            per_call(elapsed, iters)
+        });
+        print!(
+            "| {name} | 2^{} | {} |",
+            n.trailing_zeros(),
+            if compute {
+                "compute-bound"
+            } else {
+                "memory-bound"
+            }
+        );
+        for t in &timings {
+            print!(
+                " {} [{}]{} |",
+                fmt_time(t.median),
+                fmt_time(t.min),
+                noisy(*t)
+            );
+        }
+        let speedup = timings[0].median / timings[timings.len() - 1].median;
+        let bar = if compute {
+            THREADS_COMPUTE_BAR
+        } else {
+            THREADS_MEMORY_BAR
+        };
+        let verdict = if counts.last() != Some(&2) {
+            "—".to_string()
+        } else if speedup >= bar {
+            format!("PASS (≥ {bar})")
+        } else {
+            failed += 1;
+            format!("**FAIL** (≥ {bar})")
+        };
+        println!(" {speedup:.2}× | {verdict} |");
+    }
+    println!();
+    println!(
+        "Bars (issue 11, 2 threads vs 1): compute-bound ≥ {THREADS_COMPUTE_BAR}×, memory-bound ≥ {THREADS_MEMORY_BAR}× ({failed} failed)."
+    );
+    println!();
+}
+
+/// The flags `main` knows (besides `--plot-dir <dir>` and `--threads N`).
+const FLAGS: [&str; 8] = [
+    "--threads-only",
     "--binary-only",
     "--softmax-only",
     "--dice-only",
@@ -1865,9 +1991,15 @@ fn main() {
     let started = Instant::now();
     let mut args: Vec<String> = Vec::new();
     let mut plot_dir = PathBuf::from(DEFAULT_PLOT_DIR);
+    let mut max_threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let mut rest = std::env::args().skip(1);
     while let Some(a) = rest.next() {
-        if a == "--plot-dir" {
+        if a == "--threads" {
+            match rest.next().and_then(|t| t.parse::<usize>().ok()) {
+                Some(t) if t >= 1 => max_threads = t,
+                _ => eprintln!("bench_report: --threads needs a count ≥ 1 (using {max_threads})"),
+            }
+        } else if a == "--plot-dir" {
             match rest.next() {
                 Some(dir) => plot_dir = PathBuf::from(dir),
                 None => eprintln!(
@@ -1894,6 +2026,16 @@ fn main() {
     );
     // `--X-only` flags select their sections (several may be given);
     // without one, every section runs but those a `--no-X` skips.
+    if flag("--threads-only") {
+        #[cfg(feature = "rayon")]
+        threads_report(max_threads);
+        #[cfg(not(feature = "rayon"))]
+        eprintln!(
+            "bench_report: --threads-only needs the rayon feature (cargo run --release --features rayon --example bench_report -- --threads-only; {max_threads} threads here)"
+        );
+        println!("Took {:.0} s.", started.elapsed().as_secs_f64());
+        return;
+    }
     let some_only = binary_only || softmax_only || dice_only;
     if !some_only {
         regression_report();
