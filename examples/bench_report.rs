@@ -1849,8 +1849,10 @@ fn dice_report() {
 
 /// Bars of issue 11 on this 2-core machine: a compute-bound loss on 2
 /// threads at least this many times faster than on 1 ...
+#[cfg(feature = "rayon")]
 const THREADS_COMPUTE_BAR: f64 = 1.8;
 /// ... and a memory-bound one no slower (speed-up at least 1).
+#[cfg(feature = "rayon")]
 const THREADS_MEMORY_BAR: f64 = 1.0;
 
 /// `value_and_grad` of MSE at 2^24 and of the transcendental losses at
