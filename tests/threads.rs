@@ -1,5 +1,6 @@
-//! The `rayon` feature: every verb of every pointwise loss gives the same
-//! bits under thread pools of 1, 2, 3, 8 and 64 threads, on every ISA.
+//! The `rayon` feature: every verb of every pointwise loss and of the
+//! softmax losses gives the same bits under thread pools of 1, 2, 3, 8 and
+//! 64 threads, on every ISA.
 //!
 //! A pool of one thread runs each pass unsplit (the code path of the build
 //! without the feature); larger pools cut passes above the parallel
@@ -14,8 +15,9 @@ mod common;
 
 use common::{SplitMix64, first_bit_mismatch, isas, same_bits};
 use simdloss::{
-    BinaryCrossEntropy, BinaryCrossEntropyWithLogits, Grad, Huber, Isa, L1, Mse, PointwiseLoss,
-    Reduction, SigmoidFocal, SmoothL1,
+    BinaryCrossEntropy, BinaryCrossEntropyWithLogits, ClassAxisLoss, ClassShape, Grad, Huber, Isa,
+    L1, Mse, PointwiseLoss, Probabilities, Reduction, SigmoidFocal, SmoothL1, SoftmaxCrossEntropy,
+    SoftmaxFocal,
 };
 
 const POOLS: [usize; 5] = [1, 2, 3, 8, 64];
@@ -261,4 +263,154 @@ fn binary_losses_same_bits_for_every_thread_count() {
         &targets,
         &prior,
     );
+}
+
+/// The verbs of a class-axis loss, as [`outputs`] does for pointwise ones.
+fn class_outputs<T: ClassAxisLoss>(
+    loss: &T,
+    x: &[f32],
+    shape: ClassShape,
+    labels: Option<&[u8]>,
+    probs: &[f32],
+    prior: &[f32],
+) -> Outputs {
+    macro_rules! call {
+        ($verb:ident, $($arg:expr),*) => {
+            match labels {
+                Some(l) => loss.$verb(x, shape, l, $($arg),*),
+                None => loss.$verb(x, shape, Probabilities(probs), $($arg),*),
+            }
+        };
+    }
+    let mean = call!(value, Reduction::Mean).expect("value");
+    let mut grad = vec![0.0; x.len()];
+    let sum = call!(value_and_grad, Reduction::Sum, Grad::overwrite(&mut grad)).expect("grad");
+    let mut accumulated = prior.to_vec();
+    let acc = call!(
+        value_and_grad,
+        Reduction::Mean,
+        Grad::accumulate(&mut accumulated).scaled(0.75)
+    )
+    .expect("accumulate");
+    let mut per_element = vec![0.0; shape.samples()];
+    call!(per_element, &mut per_element).expect("per_element");
+    Outputs {
+        values: [mean, sum, acc],
+        grad,
+        accumulated,
+        per_element,
+    }
+}
+
+fn check_class_pools<T: ClassAxisLoss + Sync>(
+    name: &str,
+    make: impl Fn(Isa) -> T,
+    (n, c, s): (usize, usize, usize),
+    soft: bool,
+) {
+    let shape = ClassShape::new(n, c, s).expect("shape");
+    let mut rng = SplitMix64::new(0x7EAD_0100 + (n * c * s) as u64);
+    let len = n * c * s;
+    // Logits of both signs and a wide range, some samples ignored (255).
+    let x: Vec<f32> = (0..len)
+        .map(|i| rng.symmetric(((i / 997) % 7) as i32))
+        .collect();
+    let labels: Vec<u8> = (0..n * s)
+        .map(|j| {
+            if j % 17 == 0 {
+                255
+            } else {
+                rng.below(c as u64) as u8
+            }
+        })
+        .collect();
+    let probs: Vec<f32> = (0..len).map(|_| rng.unit()).collect();
+    let prior = rng.normalish_vec(len);
+    let labels = (!soft).then_some(labels.as_slice());
+    for isa in isas() {
+        let loss = make(isa);
+        let want = pool(1).install(|| class_outputs(&loss, &x, shape, labels, &probs, &prior));
+        assert!(want.values.iter().all(|v| v.is_finite()), "{name} {isa:?}");
+        for threads in POOLS.into_iter().skip(1) {
+            let got =
+                pool(threads).install(|| class_outputs(&loss, &x, shape, labels, &probs, &prior));
+            for (k, (&g, &w)) in got.values.iter().zip(&want.values).enumerate() {
+                assert!(
+                    same_bits(g, w),
+                    "{name} [{n}, {c}, {s}] {isa:?} {threads} threads: value {k}: {g:e} vs {w:e}"
+                );
+            }
+            for (what, g, w) in [
+                ("grad", &got.grad, &want.grad),
+                ("accumulated grad", &got.accumulated, &want.accumulated),
+                ("per-sample", &got.per_element, &want.per_element),
+            ] {
+                assert_eq!(
+                    first_bit_mismatch(g, w),
+                    None,
+                    "{name} [{n}, {c}, {s}] {isa:?} {threads} threads: {what}"
+                );
+            }
+        }
+    }
+}
+
+/// Shapes above the softmax threshold (2^15 logits) for each kernel: the
+/// row kernel (S = 1, C ≥ 48; pieces of 256 rows), the tile kernel on
+/// classifier rows, NCHW maps with S a multiple of 256 (pieces of single
+/// images) and with S = 200 (pieces of 32 images, so that `n·S` is a
+/// multiple of 256).
+const SOFTMAX_SHAPES: [(usize, usize, usize); 4] =
+    [(1100, 100, 1), (5000, 10, 1), (4, 21, 4096), (80, 5, 200)];
+
+#[test]
+fn softmax_losses_same_bits_for_every_thread_count() {
+    let weights: Vec<f32> = (0..100).map(|c| 0.25 + (c % 7) as f32 * 0.5).collect();
+    for shape in SOFTMAX_SHAPES {
+        let w = &weights[..shape.1];
+        check_class_pools(
+            "softmax ce",
+            |isa| {
+                SoftmaxCrossEntropy::new()
+                    .with_ignore_index(255)
+                    .with_isa(isa)
+                    .expect("isa")
+            },
+            shape,
+            false,
+        );
+        check_class_pools(
+            "softmax ce weighted smoothed",
+            |isa| {
+                SoftmaxCrossEntropy::new()
+                    .with_weight(w)
+                    .with_ignore_index(255)
+                    .with_label_smoothing(0.1)
+                    .expect("smoothing")
+                    .with_isa(isa)
+                    .expect("isa")
+            },
+            shape,
+            false,
+        );
+        check_class_pools(
+            "softmax ce probabilities",
+            |isa| SoftmaxCrossEntropy::new().with_isa(isa).expect("isa"),
+            shape,
+            true,
+        );
+        check_class_pools(
+            "softmax focal",
+            |isa| {
+                SoftmaxFocal::new(2.0)
+                    .expect("gamma")
+                    .with_weight(w)
+                    .with_ignore_index(255)
+                    .with_isa(isa)
+                    .expect("isa")
+            },
+            shape,
+            false,
+        );
+    }
 }

@@ -31,6 +31,26 @@ impl Labels<'_> {
     }
 
     /// Label `j` as a wide integer (exact), or `None` past the end.
+    /// The labels `..mid` and `mid..` (`mid` clamped to the length).
+    #[cfg(feature = "rayon")]
+    pub(crate) fn split_at(self, mid: usize) -> (Self, Self) {
+        macro_rules! cut {
+            ($v:expr, $variant:ident) => {{
+                let (a, b) = $v.split_at(mid.min($v.len()));
+                (Labels::$variant(a), Labels::$variant(b))
+            }};
+        }
+        match self {
+            Labels::U8(v) => cut!(v, U8),
+            Labels::U16(v) => cut!(v, U16),
+            Labels::U32(v) => cut!(v, U32),
+            Labels::U64(v) => cut!(v, U64),
+            Labels::I32(v) => cut!(v, I32),
+            Labels::I64(v) => cut!(v, I64),
+            Labels::Usize(v) => cut!(v, Usize),
+        }
+    }
+
     #[inline]
     pub(crate) fn get(&self, j: usize) -> Option<i128> {
         match self {

@@ -34,7 +34,7 @@ mod tiles;
 use super::labels::LabelRun;
 use crate::arch::scalar::Scalar;
 use crate::dispatch::{Isa, LanesFn};
-use crate::simd::accumulate::Accumulator;
+use crate::simd::accumulate::{Accumulator, Total};
 use crate::simd::math::{exp, exp_nonpos, ln, ln_one_minus_prob, log1p};
 use crate::simd::{F32s, Lanes, VIRTUAL_LANES};
 
@@ -117,7 +117,98 @@ pub(crate) fn execute(isa: Isa, problem: Problem<'_>, output: Output<'_>) -> Opt
     if !ok {
         return None;
     }
-    crate::dispatch::dispatch_quads(isa, Job { problem, output })
+    let job = Job { problem, output };
+    #[cfg(feature = "rayon")]
+    if len >= PARALLEL_MIN_LOGITS {
+        // Pieces of whole samples `n` whose first flat sample `n·S` is a
+        // multiple of the 256-sample block: the tiles and blocks of one pass.
+        let grain = BLOCK_SAMPLES / gcd(s, BLOCK_SAMPLES);
+        let min_images = (PARALLEL_MIN_LOGITS / 2).div_ceil(c * s).max(1);
+        let run = |piece: Job<'_>| crate::dispatch::dispatch_quads(isa, piece);
+        return super::parallel::split_reduce(job, grain, min_images, &run).map(|t| t.value());
+    }
+    crate::dispatch::dispatch_quads(isa, job).map(|t| t.value())
+}
+
+/// With the `rayon` feature, a call of at least this many logits is split
+/// over rayon's current pool, by whole samples `n`, in pieces of at least
+/// half of it (compute-bound, as the binary losses).
+#[cfg(feature = "rayon")]
+pub const PARALLEL_MIN_LOGITS: usize = 1 << 15;
+
+/// Samples per block of the canonical sum over samples.
+#[cfg(feature = "rayon")]
+const BLOCK_SAMPLES: usize = crate::simd::accumulate::BLOCK_ELEMENTS;
+
+/// The greatest common divisor (`gcd(0, b) = b`).
+#[cfg(feature = "rayon")]
+fn gcd(a: usize, b: usize) -> usize {
+    let (mut x, mut y) = (a, b);
+    while y != 0 {
+        (x, y) = (y, x % y);
+    }
+    x
+}
+
+#[cfg(feature = "rayon")]
+impl super::parallel::Split for Job<'_> {
+    fn len(&self) -> usize {
+        self.problem.n
+    }
+
+    /// Samples `..mid` and `mid..`: every buffer cut at its sample stride.
+    fn split_at(self, mid: usize) -> (Self, Self) {
+        let Problem { n, c, s, .. } = self.problem;
+        let mid = mid.min(n);
+        let (per_sample, per_logit) = (mid * s, mid * c * s);
+        let (logits_a, logits_b) = self.problem.logits.split_at(per_logit);
+        let (target_a, target_b) = match self.problem.target {
+            Target::Index(run) => {
+                let (a, b) = run.labels.split_at(per_sample);
+                (
+                    Target::Index(LabelRun { labels: a, ..run }),
+                    Target::Index(LabelRun { labels: b, ..run }),
+                )
+            }
+            Target::Probabilities(t) => {
+                let (a, b) = t.split_at(per_logit.min(t.len()));
+                (Target::Probabilities(a), Target::Probabilities(b))
+            }
+        };
+        let (out_a, out_b) = match self.output {
+            Output::Value => (Output::Value, Output::Value),
+            Output::Grad {
+                buf,
+                scale,
+                accumulate,
+            } => {
+                let (a, b) = buf.split_at_mut(per_logit.min(buf.len()));
+                let grad = |buf| Output::Grad {
+                    buf,
+                    scale,
+                    accumulate,
+                };
+                (grad(a), grad(b))
+            }
+            Output::PerSample(out) => {
+                let (a, b) = out.split_at_mut(per_sample.min(out.len()));
+                (Output::PerSample(a), Output::PerSample(b))
+            }
+        };
+        let piece = |logits, target, n, output| Job {
+            problem: Problem {
+                logits,
+                n,
+                target,
+                ..self.problem
+            },
+            output,
+        };
+        (
+            piece(logits_a, target_a, mid, out_a),
+            piece(logits_b, target_b, n - mid, out_b),
+        )
+    }
 }
 
 struct Job<'a> {
@@ -126,9 +217,9 @@ struct Job<'a> {
 }
 
 impl LanesFn for Job<'_> {
-    type Output = f64;
+    type Output = Total;
     #[inline(always)]
-    fn call<L: Lanes>(self, l: L) -> f64 {
+    fn call<L: Lanes>(self, l: L) -> Total {
         let setup = Setup::new(&self.problem);
         let mut out = Out::new(self.output);
         if self.problem.s == 1 && self.problem.c >= ROW_KERNEL_MIN_CLASSES {
@@ -528,12 +619,12 @@ impl<'e> SampleSum<'e> {
         }
     }
 
-    fn finish(mut self) -> f64 {
+    fn finish(mut self) -> Total {
         // A partial last chunk: its unused lanes hold +0.0, like the
         // padding of a tail chunk.
         if self.lane > 0 {
             self.acc.end_chunk(Scalar);
         }
-        self.acc.finish(Scalar)
+        self.acc.finish_total(Scalar)
     }
 }

@@ -11,7 +11,7 @@ use super::{
     gradient, mul_or_zero,
 };
 use crate::arch::scalar::Scalar;
-use crate::simd::accumulate::Accumulator;
+use crate::simd::accumulate::{Accumulator, Total};
 use crate::simd::{F32s, Lanes, VIRTUAL_LANES};
 
 /// A row's classes in 64-class chunks: full chunks are read in place,
@@ -164,7 +164,7 @@ fn write_back(g: &mut [f32], start: usize, n_valid: usize, tail: &[f32; VIRTUAL_
 
 /// Runs every row; returns the canonical sum of the per-row values.
 #[inline(always)]
-pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<'_>) -> f64 {
+pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<'_>) -> Total {
     let c = p.c;
     let mode = out.mode;
     let scale = out.scale;

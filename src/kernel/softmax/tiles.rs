@@ -14,12 +14,12 @@ use super::{
     Kahan, Mode, Out, Peak, Problem, Setup, Stats, Target, coefficients, exp_gap, gradient,
     mul_or_zero,
 };
-use crate::simd::accumulate::Accumulator;
+use crate::simd::accumulate::{Accumulator, Total};
 use crate::simd::{F32s, Lanes, VIRTUAL_LANES};
 
 /// Runs every tile; returns the canonical sum of the per-sample values.
 #[inline(always)]
-pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<'_>) -> f64 {
+pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<'_>) -> Total {
     let (c, s) = (p.c, p.s);
     let samples = p.n * s;
     let mode = out.mode;
@@ -178,7 +178,7 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
         }
         j0 += count;
     }
-    acc.finish(l)
+    acc.finish_total(l)
 }
 
 /// Tiles that are not contiguous are staged when they have at most this
