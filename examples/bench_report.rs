@@ -1900,14 +1900,21 @@ fn threads_report(max_threads: usize) {
     }
     println!("---|---|");
     let focal = SigmoidFocal::new(ALPHA, GAMMA).expect("focal");
-    let cases: [(&str, usize, bool); 4] = [
-        ("MSE", 1 << 24, false),
-        (BCE_LOGITS, 1 << 22, true),
-        (FOCAL, 1 << 22, true),
-        (BCE, 1 << 22, true),
+    const CE_ROWS: &str = "softmax CE [4096, 1024, 1]";
+    const CE_NCHW: &str = "softmax CE NCHW [4, 16, 256·256]";
+    let ce = SoftmaxCrossEntropy::new().with_ignore_index(255);
+    let cases: [(&str, usize, bool, (usize, usize, usize)); 6] = [
+        ("MSE", 1 << 24, false, (0, 0, 0)),
+        (BCE_LOGITS, 1 << 22, true, (0, 0, 0)),
+        (FOCAL, 1 << 22, true, (0, 0, 0)),
+        (BCE, 1 << 22, true, (0, 0, 0)),
+        (CE_ROWS, 1 << 22, true, (4096, 1024, 1)),
+        (CE_NCHW, 1 << 22, true, (4, 16, 1 << 16)),
     ];
     let mut failed = 0;
-    for (name, n, compute) in cases {
+    for (name, n, compute, (sn, sc, ss)) in cases {
+        let shape = ClassShape::new(sn.max(1), sc.max(1), ss.max(1)).expect("shape");
+        let labels: Vec<u8> = (0..sn * ss).map(|j| label(j, sc) as u8).collect();
         // The inputs of the single-thread sections (binary::Buffers).
         let b = Buffers::new(n);
         let x = if name == BCE {
@@ -1927,6 +1934,15 @@ fn threads_report(max_threads: usize) {
                         "MSE" => Mse::new().call(x, y, &mut g),
                         BCE_LOGITS => BinaryCrossEntropyWithLogits::new().call(x, y, &mut g),
                         BCE => BinaryCrossEntropy::new().call(x, y, &mut g),
+                        CE_ROWS | CE_NCHW => ce
+                            .value_and_grad(
+                                x,
+                                shape,
+                                &labels,
+                                Reduction::Mean,
+                                Grad::overwrite(&mut g),
+                            )
+                            .map(Some),
                         _ => focal.call(x, y, &mut g),
                     };
                     black_box(r.ok());
