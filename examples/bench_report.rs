@@ -1903,7 +1903,9 @@ fn threads_report(max_threads: usize) {
     const CE_ROWS: &str = "softmax CE [4096, 1024, 1]";
     const CE_NCHW: &str = "softmax CE NCHW [4, 16, 256·256]";
     let ce = SoftmaxCrossEntropy::new().with_ignore_index(255);
-    let cases: [(&str, usize, bool, (usize, usize, usize)); 6] = [
+    // (name, elements, compute-bound, softmax shape or zeros)
+    type ThreadCase = (&'static str, usize, bool, (usize, usize, usize));
+    let cases: [ThreadCase; 6] = [
         ("MSE", 1 << 24, false, (0, 0, 0)),
         (BCE_LOGITS, 1 << 22, true, (0, 0, 0)),
         (FOCAL, 1 << 22, true, (0, 0, 0)),
