@@ -1,5 +1,5 @@
-//! The `rayon` feature: every verb of every pointwise loss and of the
-//! softmax losses gives the same bits under thread pools of 1, 2, 3, 8 and
+//! The `rayon` feature: every verb of every pointwise loss, of the softmax
+//! losses and of the Dice family gives the same bits under thread pools of 1, 2, 3, 8 and
 //! 64 threads, on every ISA.
 //!
 //! A pool of one thread runs each pass unsplit (the code path of the build
@@ -15,9 +15,9 @@ mod common;
 
 use common::{SplitMix64, first_bit_mismatch, isas, same_bits};
 use simdloss::{
-    BinaryCrossEntropy, BinaryCrossEntropyWithLogits, ClassAxisLoss, ClassShape, Grad, Huber, Isa,
-    L1, Mse, PointwiseLoss, Probabilities, Reduction, SigmoidFocal, SmoothL1, SoftmaxCrossEntropy,
-    SoftmaxFocal,
+    Activation, BinaryCrossEntropy, BinaryCrossEntropyWithLogits, ClassAxisLoss, ClassShape, Dice,
+    DiceCrossEntropy, GeneralizedDice, Grad, Huber, Isa, L1, Mse, PointwiseLoss, Probabilities,
+    Reduction, SigmoidFocal, SmoothL1, SoftmaxCrossEntropy, SoftmaxFocal, Tversky,
 };
 
 const POOLS: [usize; 5] = [1, 2, 3, 8, 64];
@@ -273,6 +273,7 @@ fn class_outputs<T: ClassAxisLoss>(
     labels: Option<&[u8]>,
     probs: &[f32],
     prior: &[f32],
+    per_element_len: usize,
 ) -> Outputs {
     macro_rules! call {
         ($verb:ident, $($arg:expr),*) => {
@@ -292,8 +293,11 @@ fn class_outputs<T: ClassAxisLoss>(
         Grad::accumulate(&mut accumulated).scaled(0.75)
     )
     .expect("accumulate");
-    let mut per_element = vec![0.0; shape.samples()];
-    call!(per_element, &mut per_element).expect("per_element");
+    let mut per_element = vec![0.0; per_element_len];
+    // (Dice + CE has no per-element form: 0 values.)
+    if per_element_len > 0 {
+        call!(per_element, &mut per_element).expect("per_element");
+    }
     Outputs {
         values: [mean, sum, acc],
         grad,
@@ -307,6 +311,18 @@ fn check_class_pools<T: ClassAxisLoss + Sync>(
     make: impl Fn(Isa) -> T,
     (n, c, s): (usize, usize, usize),
     soft: bool,
+) {
+    check_class_pools_terms(name, make, (n, c, s), soft, n * s);
+}
+
+/// [`check_class_pools`] for a loss whose `per_element` writes
+/// `per_element_len` values (Dice: one term per image and kept class).
+fn check_class_pools_terms<T: ClassAxisLoss + Sync>(
+    name: &str,
+    make: impl Fn(Isa) -> T,
+    (n, c, s): (usize, usize, usize),
+    soft: bool,
+    per_element_len: usize,
 ) {
     let shape = ClassShape::new(n, c, s).expect("shape");
     let mut rng = SplitMix64::new(0x7EAD_0100 + (n * c * s) as u64);
@@ -329,11 +345,11 @@ fn check_class_pools<T: ClassAxisLoss + Sync>(
     let labels = (!soft).then_some(labels.as_slice());
     for isa in isas() {
         let loss = make(isa);
-        let want = pool(1).install(|| class_outputs(&loss, &x, shape, labels, &probs, &prior));
+        let run = || class_outputs(&loss, &x, shape, labels, &probs, &prior, per_element_len);
+        let want = pool(1).install(run);
         assert!(want.values.iter().all(|v| v.is_finite()), "{name} {isa:?}");
         for threads in POOLS.into_iter().skip(1) {
-            let got =
-                pool(threads).install(|| class_outputs(&loss, &x, shape, labels, &probs, &prior));
+            let got = pool(threads).install(run);
             for (k, (&g, &w)) in got.values.iter().zip(&want.values).enumerate() {
                 assert!(
                     same_bits(g, w),
@@ -413,4 +429,84 @@ fn softmax_losses_same_bits_for_every_thread_count() {
             false,
         );
     }
+}
+
+/// The Dice family splits by whole images (calls without `batch`): a
+/// softmax map, a binary sigmoid map, with index and probability targets.
+#[test]
+fn dice_losses_same_bits_for_every_thread_count() {
+    let weights = [0.5f32, 1.0, 2.0, 0.25];
+    let (n, c, s) = (6, 4, 4096);
+    check_class_pools_terms(
+        "dice softmax",
+        |isa| {
+            Dice::new(Activation::Softmax)
+                .with_ignore_index(255)
+                .with_isa(isa)
+                .expect("isa")
+        },
+        (n, c, s),
+        false,
+        n * c,
+    );
+    check_class_pools_terms(
+        "dice softmax, probabilities, weighted, no background",
+        |isa| {
+            Dice::new(Activation::Softmax)
+                .with_weight(&weights[1..])
+                .with_include_background(false)
+                .with_isa(isa)
+                .expect("isa")
+        },
+        (n, c, s),
+        true,
+        n * (c - 1),
+    );
+    check_class_pools_terms(
+        "tversky sigmoid",
+        |isa| {
+            Tversky::new(Activation::Sigmoid, 0.3, 0.7)
+                .expect("tversky")
+                .with_ignore_index(255)
+                .with_isa(isa)
+                .expect("isa")
+        },
+        (n, c, s),
+        false,
+        n * c,
+    );
+    check_class_pools_terms(
+        "generalized dice softmax",
+        |isa| {
+            GeneralizedDice::new(Activation::Softmax)
+                .with_ignore_index(255)
+                .with_isa(isa)
+                .expect("isa")
+        },
+        (n, c, s),
+        false,
+        n,
+    );
+    check_class_pools_terms(
+        "dice + ce",
+        |isa| {
+            DiceCrossEntropy::new()
+                .with_weight(&weights)
+                .with_label_smoothing(0.1)
+                .expect("smoothing")
+                .with_ignore_index(255)
+                .with_isa(isa)
+                .expect("isa")
+        },
+        (n, c, s),
+        false,
+        0,
+    );
+    check_class_pools_terms(
+        "binary dice sigmoid",
+        |isa| Dice::new(Activation::Sigmoid).with_isa(isa).expect("isa"),
+        (8, 1, 8192),
+        true,
+        8,
+    );
 }

@@ -22,11 +22,32 @@ pub(crate) trait Split: Sized + Send {
 /// Runs `job` over rayon's current pool, in pieces that start at multiples
 /// of `grain` and hold at least `min_len` elements (a job shorter than
 /// `2 · min_len`, or a pool of one thread, runs `run(job)` right here);
-/// merges the pieces' totals. `None` if a piece returns `None`.
+/// merges the pieces' exact totals. `None` if a piece returns `None`.
 pub(crate) fn split_reduce<J, F>(job: J, grain: usize, min_len: usize, run: &F) -> Option<Total>
 where
     J: Split,
     F: Fn(J) -> Option<Total> + Sync,
+{
+    split_merge(job, grain, min_len, run, &|mut a: Total, b: Total| {
+        a.merge(&b);
+        a
+    })
+}
+
+/// [`split_reduce`] for any result `T` that `merge` combines (in order:
+/// the lower piece first).
+pub(crate) fn split_merge<J, T, F, M>(
+    job: J,
+    grain: usize,
+    min_len: usize,
+    run: &F,
+    merge: &M,
+) -> Option<T>
+where
+    J: Split,
+    T: Send,
+    F: Fn(J) -> Option<T> + Sync,
+    M: Fn(T, T) -> T + Sync,
 {
     recurse(
         job,
@@ -34,13 +55,23 @@ where
         min_len,
         rayon::current_num_threads(),
         run,
+        merge,
     )
 }
 
-fn recurse<J, F>(job: J, grain: usize, min_len: usize, pieces: usize, run: &F) -> Option<Total>
+fn recurse<J, T, F, M>(
+    job: J,
+    grain: usize,
+    min_len: usize,
+    pieces: usize,
+    run: &F,
+    merge: &M,
+) -> Option<T>
 where
     J: Split,
-    F: Fn(J) -> Option<Total> + Sync,
+    T: Send,
+    F: Fn(J) -> Option<T> + Sync,
+    M: Fn(T, T) -> T + Sync,
 {
     let n = job.len();
     let low_pieces = pieces / 2;
@@ -52,12 +83,10 @@ where
     }
     let (low, high) = job.split_at(mid);
     let (a, b) = rayon::join(
-        || recurse(low, grain, min_len, low_pieces, run),
-        || recurse(high, grain, min_len, pieces - low_pieces, run),
+        || recurse(low, grain, min_len, low_pieces, run, merge),
+        || recurse(high, grain, min_len, pieces - low_pieces, run, merge),
     );
-    let mut total = a?;
-    total.merge(&b?);
-    Some(total)
+    Some(merge(a?, b?))
 }
 
 /// The least common multiple of `a` and `b` (both ≥ 1), or `None` on

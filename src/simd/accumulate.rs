@@ -64,6 +64,13 @@ impl Total {
         }
     }
 
+    /// A total from an f64 running sum and the errors [`two_sum`] kept.
+    #[inline(always)]
+    #[must_use]
+    pub const fn from_parts(sum: f64, errors: Errors) -> Self {
+        Self { sum, errors }
+    }
+
     /// Adds `x` (an `f32` partial, or a [`Total`]'s running sum), exactly.
     #[inline(always)]
     pub fn add(&mut self, x: f64) {
@@ -94,9 +101,13 @@ impl Total {
     }
 }
 
-/// `sum + x` in f64; its rounding error, if any, into `errors`.
+/// `sum + x` in f64; its rounding error, if any, into `errors`: with
+/// [`Total::from_parts`], an exact sum for a hot loop that must not hold
+/// the errors itself (see [`Errors`]). Exact for values that are
+/// multiples of `2⁻¹⁴⁹` below `2¹⁹¹` ([`ExactSum::add_f64`]'s domain):
+/// every `f32`, and every f64 cut by [`on_f32_grid`].
 #[inline(always)]
-fn two_sum(sum: f64, x: f64, errors: &mut Option<ExactSum>) -> f64 {
+pub fn two_sum(sum: f64, x: f64, errors: &mut Option<ExactSum>) -> f64 {
     let s = sum + x;
     // TwoSum (Knuth): s + err = sum + x exactly, in any order of magnitude.
     let b = s - sum;
@@ -106,6 +117,25 @@ fn two_sum(sum: f64, x: f64, errors: &mut Option<ExactSum>) -> f64 {
         spill(errors, err, s);
     }
     s
+}
+
+/// `x` cut to a multiple of `2⁻¹⁴⁹` (toward zero): itself unless
+/// `|x| < 2⁻⁹⁷`, where an f64 has bits below that. A function of `x` alone,
+/// so f64 terms cut by it (Dice's ratios) and summed by [`Total`] give the
+/// same bits in any grouping.
+#[inline(always)]
+#[must_use]
+pub fn on_f32_grid(x: f64) -> f64 {
+    const BELOW: f64 = 1.0 / (1u128 << 97) as f64; // 2⁻⁹⁷, exact
+    if x.abs() < BELOW {
+        // |x · 2¹⁴⁹| < 2⁵²: the product, the cast and the way back are exact.
+        const UP: f64 = (1u128 << 100) as f64 * (1u64 << 49) as f64;
+        #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
+        let units = (x * UP) as i64 as f64;
+        units / UP
+    } else {
+        x
+    }
 }
 
 /// The rare inexact add: `err` into the exact errors (not for a non-finite

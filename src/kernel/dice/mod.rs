@@ -32,7 +32,7 @@ use ratio::{Sums, generalized, generalized_weights, term};
 
 use super::labels::LabelRun;
 use crate::dispatch::{Isa, LanesFn};
-use crate::simd::accumulate::fold;
+use crate::simd::accumulate::{Total, fold, on_f32_grid, two_sum};
 use crate::simd::math::{exp_nonpos, log1p, sigmoid, sigmoid_exp, sigmoid_pair, sigmoid_pair_from};
 use crate::simd::{F32s, Lanes, M32s, VIRTUAL_LANES};
 
@@ -176,8 +176,24 @@ pub(crate) fn execute(isa: Isa, problem: Problem<'_>, output: Output<'_>) -> Opt
     if !ok {
         return None;
     }
-    crate::dispatch::dispatch_paired(isa, Job { problem, output })
+    let job = Job { problem, output };
+    #[cfg(feature = "rayon")]
+    if len >= PARALLEL_MIN_LOGITS && !problem.batch {
+        // Pieces of whole images (groups): each group's sums, terms and
+        // gradient are its own; the pieces' exact totals merge.
+        let min_images = (PARALLEL_MIN_LOGITS / 2).div_ceil(c * s).max(1);
+        let run = |piece: Job<'_>| crate::dispatch::dispatch_paired(isa, piece);
+        let merge = |a: Partial, b: Partial| a.merge(&b);
+        return super::parallel::split_merge(job, 1, min_images, &run, &merge).map(|t| t.totals());
+    }
+    crate::dispatch::dispatch_paired(isa, job).map(|t| t.totals())
 }
+
+/// With the `rayon` feature, a call of at least this many logits without
+/// `batch` is split over rayon's current pool by whole images, in pieces
+/// of at least half of it.
+#[cfg(feature = "rayon")]
+pub const PARALLEL_MIN_LOGITS: usize = 1 << 15;
 
 struct Job<'a> {
     problem: Problem<'a>,
@@ -185,15 +201,15 @@ struct Job<'a> {
 }
 
 impl LanesFn for Job<'_> {
-    type Output = Totals;
+    type Output = Partial;
     #[inline(always)]
-    fn call<L: Lanes>(self, l: L) -> Totals {
+    fn call<L: Lanes>(self, l: L) -> Partial {
         run(l, &self.problem, self.output)
     }
 }
 
 #[inline(always)]
-fn run<L: Lanes>(l: L, p: &Problem<'_>, output: Output<'_>) -> Totals {
+fn run<L: Lanes>(l: L, p: &Problem<'_>, output: Output<'_>) -> Partial {
     let (mut grad, scale, accumulate, mut terms_out) = match output {
         Output::Value => (None, 0.0, false, None),
         Output::Grad {
@@ -214,8 +230,10 @@ fn run<L: Lanes>(l: L, p: &Problem<'_>, output: Output<'_>) -> Totals {
     let mut sums = [Sums::default(); MAX_CLASSES];
     let mut coefficients = [Coefficient::ZERO; MAX_CLASSES];
     let mut weights = [0.0f64; MAX_CLASSES];
-    let mut total = 0.0f64;
-    let mut ce_total = 0.0f64;
+    // Exact sums (so that images split over threads merge to the same
+    // bits): the terms cut to the f32 grid, the per-image CE totals.
+    let mut total = Total::new();
+    let mut ce_total = Total::new();
     let mut term_index = 0usize;
     for group in 0..p.groups() {
         let images = group * images_per_group..(group + 1) * images_per_group;
@@ -223,7 +241,7 @@ fn run<L: Lanes>(l: L, p: &Problem<'_>, output: Output<'_>) -> Totals {
         sums.fill(Sums::default());
         for image in images.clone() {
             let scratch = if keep_p { grad.as_deref_mut() } else { None };
-            ce_total += pass_sums(l, p, image, sums, scratch);
+            ce_total.merge(&pass_sums(l, p, image, sums, scratch));
         }
         let mut write_term = |v: f64| {
             if let Some(out) = terms_out.as_deref_mut()
@@ -242,7 +260,7 @@ fn run<L: Lanes>(l: L, p: &Problem<'_>, output: Output<'_>) -> Totals {
             let w = &mut weights[..kept.len()];
             generalized_weights(kept, w);
             let v = generalized(kept, w, derivatives, p.smooth_nr, p.smooth_dr);
-            total += v;
+            total.add(on_f32_grid(v));
             write_term(v);
         } else {
             for (k, (d, s)) in derivatives.iter_mut().zip(kept).enumerate() {
@@ -252,7 +270,7 @@ fn run<L: Lanes>(l: L, p: &Problem<'_>, output: Output<'_>) -> Totals {
                     .and_then(|w| w.get(k))
                     .map_or(1.0, |&w| f64::from(w));
                 let v = if w == 1.0 { t.value } else { w * t.value };
-                total += v;
+                total.add(on_f32_grid(v));
                 write_term(v);
                 *d = ratio::Term {
                     value: v,
@@ -298,9 +316,97 @@ fn run<L: Lanes>(l: L, p: &Problem<'_>, output: Output<'_>) -> Totals {
             );
         }
     }
-    Totals {
+    Partial {
         dice: total,
         cross_entropy: ce_total,
+    }
+}
+
+/// [`Totals`] before rounding: exact, to merge the parts of a call split
+/// over threads.
+#[derive(Clone, Copy)]
+struct Partial {
+    dice: Total,
+    cross_entropy: Total,
+}
+
+impl Partial {
+    #[cfg(feature = "rayon")]
+    fn merge(mut self, other: &Self) -> Self {
+        self.dice.merge(&other.dice);
+        self.cross_entropy.merge(&other.cross_entropy);
+        self
+    }
+
+    fn totals(&self) -> Totals {
+        Totals {
+            dice: self.dice.value(),
+            cross_entropy: self.cross_entropy.value(),
+        }
+    }
+}
+
+#[cfg(feature = "rayon")]
+impl super::parallel::Split for Job<'_> {
+    /// Groups, i.e. images (only calls without `batch` are split).
+    fn len(&self) -> usize {
+        self.problem.n
+    }
+
+    /// Images `..mid` and `mid..`: every buffer cut at its image stride
+    /// (the terms at the group's count of them).
+    fn split_at(self, mid: usize) -> (Self, Self) {
+        let p = self.problem;
+        let mid = mid.min(p.n);
+        let (per_image, per_logit) = (mid * p.s, mid * p.c * p.s);
+        let per_term = mid * (p.terms() / p.n.max(1));
+        let (logits_a, logits_b) = p.logits.split_at(per_logit.min(p.logits.len()));
+        let (target_a, target_b) = match p.target {
+            Target::Index(run) => {
+                let (a, b) = run.labels.split_at(per_image);
+                (
+                    Target::Index(LabelRun { labels: a, ..run }),
+                    Target::Index(LabelRun { labels: b, ..run }),
+                )
+            }
+            Target::Probabilities(t) => {
+                let (a, b) = t.split_at(per_logit.min(t.len()));
+                (Target::Probabilities(a), Target::Probabilities(b))
+            }
+        };
+        let (out_a, out_b) = match self.output {
+            Output::Value => (Output::Value, Output::Value),
+            Output::Grad {
+                buf,
+                scale,
+                accumulate,
+            } => {
+                let (a, b) = buf.split_at_mut(per_logit.min(buf.len()));
+                let grad = |buf| Output::Grad {
+                    buf,
+                    scale,
+                    accumulate,
+                };
+                (grad(a), grad(b))
+            }
+            Output::Terms(out) => {
+                let (a, b) = out.split_at_mut(per_term.min(out.len()));
+                (Output::Terms(a), Output::Terms(b))
+            }
+        };
+        let piece = |logits, target, n, output| Job {
+            problem: Problem {
+                logits,
+                n,
+                target,
+                ..p
+            },
+            output,
+        };
+        (
+            piece(logits_a, target_a, mid, out_a),
+            piece(logits_b, target_b, p.n - mid, out_b),
+        )
     }
 }
 
@@ -610,8 +716,8 @@ fn target_chunk<L: Lanes>(
 
 /// Pass 1 over one image: adds its tiles' sums to `sums` (one per class);
 /// stores `p` in `scratch` if given. Returns the image's cross-entropy sum
-/// (per tile: the 64 lanes folded by the canonical tree, tiles added in
-/// f64), 0 without CE.
+/// (per tile: the 64 lanes folded by the canonical tree, tiles summed
+/// exactly), 0 without CE.
 #[inline(always)]
 fn pass_sums<L: Lanes>(
     l: L,
@@ -619,8 +725,9 @@ fn pass_sums<L: Lanes>(
     image: usize,
     sums: &mut [Sums],
     mut scratch: Option<&mut [f32]>,
-) -> f64 {
+) -> Total {
     let mut ce_total = 0.0f64;
+    let mut ce_errors = None;
     // The generalized weights need `Σ g` apart from `Σ g²`.
     let mass_differs = p.squared_pred && p.ratio == Ratio::Generalized;
     let mut pixel = 0;
@@ -698,11 +805,11 @@ fn pass_sums<L: Lanes>(
             };
         }
         if p.cross_entropy.is_some() {
-            ce_total += f64::from(fold(l, ce_lanes));
+            ce_total = two_sum(ce_total, f64::from(fold(l, ce_lanes)), &mut ce_errors);
         }
         pixel += VIRTUAL_LANES;
     }
-    ce_total
+    Total::from_parts(ce_total, ce_errors)
 }
 
 /// `p` of class `c` in tile `t`: read back from `buf` (`stored`) or
