@@ -1900,21 +1900,30 @@ fn threads_report(max_threads: usize) {
     }
     println!("---|---|");
     let focal = SigmoidFocal::new(ALPHA, GAMMA).expect("focal");
-    const CE_ROWS: &str = "softmax CE [4096, 1024, 1]";
-    const CE_NCHW: &str = "softmax CE NCHW [4, 16, 256·256]";
+    const CE: &str = "softmax CE";
+    const DICE_CE: &str = "Dice + CE";
     let ce = SoftmaxCrossEntropy::new().with_ignore_index(255);
-    // (name, elements, compute-bound, softmax shape or zeros)
-    type ThreadCase = (&'static str, usize, bool, (usize, usize, usize));
-    let cases: [ThreadCase; 6] = [
-        ("MSE", 1 << 24, false, (0, 0, 0)),
-        (BCE_LOGITS, 1 << 22, true, (0, 0, 0)),
-        (FOCAL, 1 << 22, true, (0, 0, 0)),
-        (BCE, 1 << 22, true, (0, 0, 0)),
-        (CE_ROWS, 1 << 22, true, (4096, 1024, 1)),
-        (CE_NCHW, 1 << 22, true, (4, 16, 1 << 16)),
+    let dice_ce = DiceCrossEntropy::new().with_ignore_index(255);
+    // (name, elements, compute-bound, class shape or zeros, a bar applies):
+    // the sizes, then each family at its split threshold
+    // (PARALLEL_MIN_*: 2^18 memory-bound, 2^15 compute-bound), where the
+    // speed-up shows whether the threshold could be lower.
+    type ThreadCase = (&'static str, usize, bool, (usize, usize, usize), bool);
+    let cases: [ThreadCase; 11] = [
+        ("MSE", 1 << 24, false, (0, 0, 0), true),
+        (BCE_LOGITS, 1 << 22, true, (0, 0, 0), true),
+        (FOCAL, 1 << 22, true, (0, 0, 0), true),
+        (BCE, 1 << 22, true, (0, 0, 0), true),
+        (CE, 1 << 22, true, (4096, 1024, 1), true),
+        (CE, 1 << 22, true, (4, 16, 1 << 16), true),
+        (DICE_CE, 1 << 22, true, (4, 16, 1 << 16), true),
+        ("MSE", 1 << 18, false, (0, 0, 0), false),
+        (BCE_LOGITS, 1 << 15, true, (0, 0, 0), false),
+        (CE, 1 << 15, true, (32, 1024, 1), false),
+        (DICE_CE, 1 << 15, true, (2, 4, 4096), false),
     ];
     let mut failed = 0;
-    for (name, n, compute, (sn, sc, ss)) in cases {
+    for (name, n, compute, (sn, sc, ss), has_bar) in cases {
         let shape = ClassShape::new(sn.max(1), sc.max(1), ss.max(1)).expect("shape");
         let labels: Vec<u8> = (0..sn * ss).map(|j| label(j, sc) as u8).collect();
         // The inputs of the single-thread sections (binary::Buffers).
@@ -1936,7 +1945,16 @@ fn threads_report(max_threads: usize) {
                         "MSE" => Mse::new().call(x, y, &mut g),
                         BCE_LOGITS => BinaryCrossEntropyWithLogits::new().call(x, y, &mut g),
                         BCE => BinaryCrossEntropy::new().call(x, y, &mut g),
-                        CE_ROWS | CE_NCHW => ce
+                        CE => ce
+                            .value_and_grad(
+                                x,
+                                shape,
+                                &labels,
+                                Reduction::Mean,
+                                Grad::overwrite(&mut g),
+                            )
+                            .map(Some),
+                        DICE_CE => dice_ce
                             .value_and_grad(
                                 x,
                                 shape,
@@ -1952,8 +1970,13 @@ fn threads_report(max_threads: usize) {
             });
             per_call(elapsed, iters)
         });
+        let shown = if sc > 0 {
+            format!("{name} [{sn}, {sc}, {ss}]")
+        } else {
+            name.to_string()
+        };
         print!(
-            "| {name} | 2^{} | {} |",
+            "| {shown} | 2^{} | {} |",
             n.trailing_zeros(),
             if compute {
                 "compute-bound"
@@ -1975,7 +1998,7 @@ fn threads_report(max_threads: usize) {
         } else {
             THREADS_MEMORY_BAR
         };
-        let verdict = if counts.last() != Some(&2) {
+        let verdict = if counts.last() != Some(&2) || !has_bar {
             "—".to_string()
         } else if speedup >= bar {
             format!("PASS (≥ {bar})")

@@ -1468,17 +1468,24 @@ proptest! {
 // 4. Semantics
 // ---------------------------------------------------------------------------
 
-/// The canonical sum (DESIGN.md §2.3, `simd/accumulate.rs`): value `j` in
-/// virtual lane `j % 64` (f32), each block of 256 folded by the pairwise
-/// tree (lane `l` with `l + 32`, …, `l + 1`) and the block partials
-/// added in f64.
-fn canonical_sum(values: &[f32]) -> f64 {
-    let mut total = 0.0f64;
-    for block in values.chunks(256) {
+/// The canonical sum over samples of a class-axis loss: the row kernel
+/// (`S = 1`, `C ≥ ROW_KERNEL_MIN_CLASSES`) sums every sample's value
+/// exactly; the tile kernel folds each tile of 64 consecutive samples by
+/// the pairwise tree (one value per lane: lane `l` with `l + 32`, …,
+/// `l + 1`) and sums the tile partials exactly; either rounds once to f64.
+/// (The exact sums use `ExactSum`, which its own unit tests check against
+/// Shewchuk's correctly rounded sum.)
+fn canonical_sum(values: &[f32], shape: ClassShape) -> f64 {
+    use simdloss::loss::softmax::ROW_KERNEL_MIN_CLASSES;
+    use simdloss::simd::exact_sum::ExactSum;
+    let mut exact = ExactSum::new();
+    if shape.spatial() == 1 && shape.classes() >= ROW_KERNEL_MIN_CLASSES {
+        values.iter().for_each(|&v| exact.add(v));
+        return exact.to_f64();
+    }
+    for tile in values.chunks(64) {
         let mut lanes = [0.0f32; 64];
-        for (i, v) in block.iter().enumerate() {
-            lanes[i % 64] += *v;
-        }
+        lanes[..tile.len()].copy_from_slice(tile);
         let mut half = 32;
         while half > 0 {
             for k in 0..half {
@@ -1486,9 +1493,9 @@ fn canonical_sum(values: &[f32]) -> f64 {
             }
             half /= 2;
         }
-        total += f64::from(lanes[0]);
+        exact.add(lanes[0]);
     }
-    total
+    exact.to_f64()
 }
 
 /// Everything the verbs of `case` produce on `isa`, as bits: value (Mean,
@@ -1847,7 +1854,7 @@ fn reductions_and_denominators() {
                 let mean = case.value(x, shape, Reduction::Mean).expect("valid");
                 let what = || format!("{shape:?} config {k} on {isa}");
                 #[allow(clippy::cast_possible_truncation)]
-                let canonical = canonical_sum(&pe) as f32;
+                let canonical = canonical_sum(&pe, shape) as f32;
                 assert_eq!(
                     sum.to_bits(),
                     canonical.to_bits(),
@@ -1855,7 +1862,7 @@ fn reductions_and_denominators() {
                     what()
                 );
                 #[allow(clippy::cast_possible_truncation)]
-                let want_mean = (canonical_sum(&pe) / den) as f32;
+                let want_mean = (canonical_sum(&pe, shape) / den) as f32;
                 assert!(
                     common::ulp_distance(mean, want_mean) <= 1,
                     "{}: Mean {mean} vs {want_mean} (denominator {den})",

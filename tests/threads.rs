@@ -372,16 +372,23 @@ fn check_class_pools_terms<T: ClassAxisLoss + Sync>(
 }
 
 /// Shapes above the softmax threshold (2^15 logits) for each kernel: the
-/// row kernel (S = 1, C ≥ 48; pieces of 256 rows), the tile kernel on
-/// classifier rows, NCHW maps with S a multiple of 256 (pieces of single
-/// images) and with S = 200 (pieces of 32 images, so that `n·S` is a
-/// multiple of 256).
-const SOFTMAX_SHAPES: [(usize, usize, usize); 4] =
-    [(1100, 100, 1), (5000, 10, 1), (4, 21, 4096), (80, 5, 200)];
+/// row kernel (S = 1, C ≥ 48; every row's value summed exactly, so pieces
+/// of any rows: a batch of 32 splits), the tile kernel on classifier rows
+/// (pieces of 64 rows), NCHW maps with S a multiple of 64 (pieces of
+/// single images) and with S = 200 and 300 (pieces of 8 and 16 images, so
+/// that `n·S` is a multiple of 64).
+const SOFTMAX_SHAPES: [(usize, usize, usize); 6] = [
+    (1100, 100, 1),
+    (32, 1024, 1),
+    (5000, 10, 1),
+    (4, 21, 4096),
+    (80, 5, 200),
+    (40, 3, 300),
+];
 
 #[test]
 fn softmax_losses_same_bits_for_every_thread_count() {
-    let weights: Vec<f32> = (0..100).map(|c| 0.25 + (c % 7) as f32 * 0.5).collect();
+    let weights: Vec<f32> = (0..1024).map(|c| 0.25 + (c % 7) as f32 * 0.5).collect();
     for shape in SOFTMAX_SHAPES {
         let w = &weights[..shape.1];
         check_class_pools(

@@ -196,6 +196,14 @@ impl<'e, L: Lanes> Accumulator<'e, L> {
         }
     }
 
+    /// Ends the block now, after any number of chunks: its lanes are
+    /// folded and added to the total (a kernel whose blocks are single
+    /// chunks, so that it can be split at any chunk).
+    #[inline(always)]
+    pub fn end_block(&mut self, l: L) {
+        self.flush(l);
+    }
+
     /// The total: the exact sum of all block partials, rounded to f64.
     #[inline(always)]
     pub fn finish(self, l: L) -> f64 {

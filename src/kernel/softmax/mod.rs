@@ -32,11 +32,10 @@ mod rows;
 mod tiles;
 
 use super::labels::LabelRun;
-use crate::arch::scalar::Scalar;
 use crate::dispatch::{Isa, LanesFn};
-use crate::simd::accumulate::{Accumulator, Total};
+use crate::simd::accumulate::Total;
 use crate::simd::math::{exp, exp_nonpos, ln, ln_one_minus_prob, log1p};
-use crate::simd::{F32s, Lanes, VIRTUAL_LANES};
+use crate::simd::{F32s, Lanes};
 
 /// Classifier rows (`S = 1`) with at least this many classes run the row
 /// kernel (vectorized along the classes); fewer run the tile kernel
@@ -120,9 +119,16 @@ pub(crate) fn execute(isa: Isa, problem: Problem<'_>, output: Output<'_>) -> Opt
     let job = Job { problem, output };
     #[cfg(feature = "rayon")]
     if len >= PARALLEL_MIN_LOGITS {
-        // Pieces of whole samples `n` whose first flat sample `n·S` is a
-        // multiple of the 256-sample block: the tiles and blocks of one pass.
-        let grain = BLOCK_SAMPLES / gcd(s, BLOCK_SAMPLES);
+        // Pieces of whole samples `n`. The row kernel sums every row's
+        // value exactly: any row may start a piece. The tile kernel folds
+        // each 64-sample tile and sums the tiles exactly: a piece starts
+        // where `n·S` is a multiple of 64, so its tiles are those of one
+        // pass.
+        let grain = if s == 1 && c >= ROW_KERNEL_MIN_CLASSES {
+            1
+        } else {
+            VIRTUAL_LANES / gcd(s, VIRTUAL_LANES)
+        };
         let min_images = (PARALLEL_MIN_LOGITS / 2).div_ceil(c * s).max(1);
         let run = |piece: Job<'_>| crate::dispatch::dispatch_quads(isa, piece);
         return super::parallel::split_reduce(job, grain, min_images, &run).map(|t| t.value());
@@ -135,10 +141,6 @@ pub(crate) fn execute(isa: Isa, problem: Problem<'_>, output: Output<'_>) -> Opt
 /// half of it (compute-bound, as the binary losses).
 #[cfg(feature = "rayon")]
 pub const PARALLEL_MIN_LOGITS: usize = 1 << 15;
-
-/// Samples per block of the canonical sum over samples.
-#[cfg(feature = "rayon")]
-const BLOCK_SAMPLES: usize = crate::simd::accumulate::BLOCK_ELEMENTS;
 
 /// The greatest common divisor (`gcd(0, b) = b`).
 #[cfg(feature = "rayon")]
@@ -593,38 +595,27 @@ impl<L: Lanes> Kahan<L> {
     }
 }
 
-/// The canonical sum over samples, one scalar value at a time: sample `j`
-/// into virtual lane `j % 64`, blocks of 256 folded into f64, as
-/// [`Accumulator`] does for registers.
+/// The row kernel's sum over samples: every sample's value added
+/// exactly (the f64 sum and its rare rounding errors, see
+/// [`crate::simd::accumulate::two_sum`]), one at a time. Exact, so a call
+/// split over threads at any row merges to the same bits; a TwoSum per row
+/// of at least `ROW_KERNEL_MIN_CLASSES` logits costs nothing visible.
 struct SampleSum<'e> {
-    acc: Accumulator<'e, Scalar>,
-    lane: usize,
+    sum: f64,
+    errors: &'e mut crate::simd::accumulate::Errors,
 }
 
 impl<'e> SampleSum<'e> {
     fn new(errors: &'e mut crate::simd::accumulate::Errors) -> Self {
-        Self {
-            acc: Accumulator::new(Scalar, errors),
-            lane: 0,
-        }
+        Self { sum: 0.0, errors }
     }
 
     #[inline(always)]
     fn push(&mut self, v: f32) {
-        self.acc.add(self.lane, Scalar.splat(v));
-        self.lane += 1;
-        if self.lane == VIRTUAL_LANES {
-            self.lane = 0;
-            self.acc.end_chunk(Scalar);
-        }
+        self.sum = crate::simd::accumulate::two_sum(self.sum, f64::from(v), self.errors);
     }
 
-    fn finish(mut self) -> Total {
-        // A partial last chunk: its unused lanes hold +0.0, like the
-        // padding of a tail chunk.
-        if self.lane > 0 {
-            self.acc.end_chunk(Scalar);
-        }
-        self.acc.finish_total(Scalar)
+    fn finish(self) -> Total {
+        Total::from_parts(self.sum, *self.errors)
     }
 }

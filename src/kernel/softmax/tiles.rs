@@ -174,7 +174,9 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
                 *d = *v;
             }
         } else {
-            acc.end_chunk(l);
+            // Every tile is its own block (folded, then summed exactly),
+            // so a call may be split at any tile.
+            acc.end_block(l);
         }
         j0 += count;
     }
