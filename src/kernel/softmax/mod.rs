@@ -127,7 +127,7 @@ pub(crate) fn execute(isa: Isa, problem: Problem<'_>, output: Output<'_>) -> Opt
         let grain = if s == 1 && c >= ROW_KERNEL_MIN_CLASSES {
             1
         } else {
-            VIRTUAL_LANES / gcd(s, VIRTUAL_LANES)
+            crate::simd::VIRTUAL_LANES / gcd(s, crate::simd::VIRTUAL_LANES)
         };
         let min_images = (PARALLEL_MIN_LOGITS / 2).div_ceil(c * s).max(1);
         let run = |piece: Job<'_>| crate::dispatch::dispatch_quads(isa, piece);
