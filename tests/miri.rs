@@ -94,9 +94,10 @@ impl Case for SmoothL1 {
 }
 
 /// The canonical sum: lane `i % 64` in f32, each 256-element block folded
-/// by the pairwise tree (32, 16, …, 1), block partials added in f64.
+/// by the pairwise tree (32, 16, …, 1), block partials summed exactly and
+/// rounded once to f64.
 fn canonical_sum(values: &[f32]) -> f64 {
-    let mut total = 0.0f64;
+    let mut total = simdloss::simd::exact_sum::ExactSum::new();
     for block in values.chunks(256) {
         let mut lanes = [0.0f32; 64];
         for (i, v) in block.iter().enumerate() {
@@ -109,9 +110,9 @@ fn canonical_sum(values: &[f32]) -> f64 {
             }
             half /= 2;
         }
-        total += f64::from(lanes[0]);
+        total.add(lanes[0]);
     }
-    total
+    total.to_f64()
 }
 
 #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]

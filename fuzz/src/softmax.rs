@@ -613,16 +613,23 @@ fn assert_same_outputs(got: &Outputs, scalar: &Outputs, what: &str) {
     );
 }
 
-/// The canonical sum: value `j` into lane `j % 64` in f32, each block of
-/// 256 folded by the pairwise tree, block partials added in f64.
+/// The canonical sum over samples of `[N, C, S]` with `C` classes and `S`
+/// pixels: the row kernel (`S = 1`, `C ≥ ROW_KERNEL_MIN_CLASSES`) sums
+/// every value exactly; the tile kernel folds each tile of 64 consecutive
+/// values by the pairwise tree and sums the tile partials exactly; either
+/// rounds once to f64.
 #[must_use]
-pub fn canonical_sum(values: &[f32]) -> f64 {
-    let mut total = 0.0f64;
-    for block in values.chunks(256) {
+pub fn canonical_sum(values: &[f32], c: usize, s: usize) -> f64 {
+    use simdloss::loss::softmax::ROW_KERNEL_MIN_CLASSES;
+    use simdloss::simd::exact_sum::ExactSum;
+    let mut exact = ExactSum::new();
+    if s == 1 && c >= ROW_KERNEL_MIN_CLASSES {
+        values.iter().for_each(|&v| exact.add(v));
+        return exact.to_f64();
+    }
+    for tile in values.chunks(64) {
         let mut lanes = [0.0f32; 64];
-        for (i, v) in block.iter().enumerate() {
-            lanes[i % 64] += *v;
-        }
+        lanes[..tile.len()].copy_from_slice(tile);
         let mut half = 32;
         while half > 0 {
             for k in 0..half {
@@ -630,9 +637,9 @@ pub fn canonical_sum(values: &[f32]) -> f64 {
             }
             half /= 2;
         }
-        total += f64::from(lanes[0]);
+        exact.add(lanes[0]);
     }
-    total
+    exact.to_f64()
 }
 
 /// `x ± ulps` ulp of f32 (NaN: equal only to NaN).
@@ -988,7 +995,7 @@ fn check_scalar(
 ) {
     let (c, samples) = (case.c, case.samples());
     // Canonical order of the reduced value.
-    let canon = canonical_sum(&out.per_sample);
+    let canon = canonical_sum(&out.per_sample, case.c, case.s);
     #[allow(clippy::cast_possible_truncation)]
     let canon32 = canon as f32;
     assert!(
