@@ -23,9 +23,11 @@
 //! Two kernels, chosen by the shape alone (so every ISA gives the same
 //! bits), in [`rows`] (`S = 1`, `C ≥` [`ROW_KERNEL_MIN_CLASSES`]: along the
 //! classes) and [`tiles`] (everything else: 64 samples in the lanes).
-//! Per-sample values are summed in the canonical order over samples
-//! (sample `j` in virtual lane `j % 64`), so the reduced value is the same
-//! on every ISA.
+//! Per-sample values are summed exactly: the row kernel adds each row's
+//! value to an exact total, the tile kernel folds each tile's 64 values
+//! by the canonical tree and adds that, so the reduced value is the same
+//! on every ISA and for any split of the samples at a row (row kernel) or
+//! a 64-sample boundary (tile kernel).
 
 mod chunk;
 mod rows;
