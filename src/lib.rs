@@ -30,6 +30,13 @@
 //! ISA and target, for any length and alignment. NaN payloads are the one
 //! exception: NaN in gives NaN out, but which NaN is unspecified.
 //!
+//! # Threads
+//!
+//! With the `rayon` feature (which implies `std`), long calls of every
+//! loss split over rayon's current pool. Totals are exact sums rounded
+//! once, and pieces start where one pass starts a summand, so the bits do
+//! not depend on the thread count either (README, "Threads").
+//!
 //! # Layers
 //!
 //! [`loss`] (public types) → `kernel` (drivers, written once) →
