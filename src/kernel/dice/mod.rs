@@ -39,7 +39,7 @@ use crate::simd::{F32s, Lanes, M32s, VIRTUAL_LANES};
 /// The most classes a Dice-family call takes: the per-class sums and
 /// coefficients live on the stack (`MAX_CLASSES · 84` bytes, 10.5 KB: per
 /// class four f64 sums, three f64 derivatives, an f64 weight and a
-/// [`Coefficient`] of 20 bytes), since the crate never allocates.
+/// `Coefficient` of 20 bytes), since the crate never allocates.
 pub const MAX_CLASSES: usize = 128;
 
 /// The activation applied to the input before the ratio.
