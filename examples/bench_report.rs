@@ -1906,7 +1906,8 @@ fn threads_report(max_threads: usize) {
     let dice_ce = DiceCrossEntropy::new().with_ignore_index(255);
     // (name, elements, compute-bound, class shape or zeros, a bar applies):
     // the issue's sizes, then each family at its split threshold
-    // (PARALLEL_MIN_*: 2^18 memory-bound, 2^15 compute-bound), where the
+    // (PARALLEL_MIN_*: 2^15 memory-bound, 2^13 compute-bound pointwise,
+    // 2^15 logits for softmax and Dice), where the
     // speed-up shows whether the threshold could be lower.
     type ThreadCase = (&'static str, usize, bool, (usize, usize, usize), bool);
     let cases: [ThreadCase; 11] = [
@@ -1917,8 +1918,8 @@ fn threads_report(max_threads: usize) {
         (CE, 1 << 22, true, (4096, 1024, 1), true),
         (CE, 1 << 22, true, (4, 16, 1 << 16), true),
         (DICE_CE, 1 << 22, true, (4, 16, 1 << 16), true),
-        ("MSE", 1 << 18, false, (0, 0, 0), false),
-        (BCE_LOGITS, 1 << 15, true, (0, 0, 0), false),
+        ("MSE", 1 << 15, false, (0, 0, 0), false),
+        (BCE_LOGITS, 1 << 13, true, (0, 0, 0), false),
         (CE, 1 << 15, true, (32, 1024, 1), false),
         (DICE_CE, 1 << 15, true, (2, 4, 4096), false),
     ];
@@ -2012,6 +2013,74 @@ fn threads_report(max_threads: usize) {
     println!(
         "Bars (issue 11, 2 threads vs 1): compute-bound ≥ {THREADS_COMPUTE_BAR}×, memory-bound ≥ {THREADS_MEMORY_BAR}× ({failed} failed)."
     );
+    println!();
+    if let Some(two) = counts.iter().position(|&t| t == 2) {
+        threshold_sweep(&pools[0], &pools[two]);
+    }
+}
+
+/// Where splitting starts to pay: one call over `n` elements on one
+/// thread against two calls over the halves under `rayon::join` on two
+/// (what the library does above its thresholds), for sizes around and
+/// below them. Below a threshold the library never splits, so the sweep
+/// emulates the split from outside.
+#[cfg(feature = "rayon")]
+fn threshold_sweep(one: &rayon::ThreadPool, two: &rayon::ThreadPool) {
+    println!("### Where a split pays: one call vs `rayon::join` over the two halves");
+    println!();
+    println!("| loss | n | 1 thread, one call | 2 threads, two half calls | speed-up |");
+    println!("|---|---|---|---|---|");
+    let sizes = [
+        1usize << 12,
+        1 << 13,
+        1 << 14,
+        1 << 15,
+        1 << 16,
+        1 << 17,
+        1 << 18,
+    ];
+    for (name, memory_bound) in [("MSE", true), (BCE_LOGITS, false)] {
+        for n in sizes {
+            let b = Buffers::new(n);
+            let (x, y) = (b.logits.as_slice(), b.targets.as_slice());
+            let mut g = vec![0.0f32; n];
+            let call = |x: &[f32], y: &[f32], g: &mut [f32]| {
+                let r = if memory_bound {
+                    Mse::new().call(x, y, g)
+                } else {
+                    BinaryCrossEntropyWithLogits::new().call(x, y, g)
+                };
+                black_box(r.ok());
+            };
+            let half = n / 2;
+            let schedule: Schedule = (15, Duration::from_millis(50), Duration::from_secs(4));
+            let timings = interleaved(&[false, true], schedule, |split, iters| {
+                let elapsed = if split {
+                    two.install(|| {
+                        batch(iters, || {
+                            let (ga, gb) = g.split_at_mut(half);
+                            rayon::join(
+                                || call(&x[..half], &y[..half], ga),
+                                || call(&x[half..], &y[half..], gb),
+                            );
+                        })
+                    })
+                } else {
+                    one.install(|| batch(iters, || call(x, y, &mut g)))
+                };
+                per_call(elapsed, iters)
+            });
+            println!(
+                "| {name} | 2^{} | {}{} | {}{} | {:.2}× |",
+                n.trailing_zeros(),
+                fmt_time(timings[0].median),
+                noisy(timings[0]),
+                fmt_time(timings[1].median),
+                noisy(timings[1]),
+                timings[0].median / timings[1].median
+            );
+        }
+    }
     println!();
 }
 

@@ -22,7 +22,7 @@ use simdloss::{
 
 const POOLS: [usize; 5] = [1, 2, 3, 8, 64];
 
-/// Above both parallel thresholds (2^15 compute-bound, 2^18 memory-bound),
+/// Well above both parallel thresholds (2^13 compute-bound, 2^15 memory-bound),
 /// not a multiple of 64, a multiple of 80 (the `pos_weight` classes).
 const N: usize = (1 << 18) + (1 << 16) + 80;
 

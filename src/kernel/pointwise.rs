@@ -556,13 +556,18 @@ fn dispatch_one<K: PointwiseKernel, const WEIGHT: bool, const PARAM: bool, const
 /// With the `rayon` feature, a pass of at least this many elements is split
 /// over rayon's current pool when its kernel is memory-bound (the
 /// regression losses: [`execute`]), in pieces of at least half of it.
+/// Measured on 2 cores (AVX2, `bench_report --threads-only`, one call
+/// against two half calls under `rayon::join`): MSE 0.75× at 2^14, 1.32×
+/// at 2^15, 1.52× at 2^16.
 #[cfg(feature = "rayon")]
-pub const PARALLEL_MIN_MEMORY_BOUND: usize = 1 << 18;
+pub const PARALLEL_MIN_MEMORY_BOUND: usize = 1 << 15;
 
 /// The same for the compute-bound kernels ([`execute_dynamic`],
-/// [`execute_weighted`]: the transcendental losses).
+/// [`execute_weighted`]: the transcendental losses). Measured as above:
+/// BCE with logits 1.48× at 2^12, 1.67× at 2^13 (the threshold keeps a
+/// margin for machines whose threads wake more slowly).
 #[cfg(feature = "rayon")]
-pub const PARALLEL_MIN_COMPUTE_BOUND: usize = 1 << 15;
+pub const PARALLEL_MIN_COMPUTE_BOUND: usize = 1 << 13;
 
 /// Runs `job` on `isa`, split over rayon's pool if the feature is on and
 /// the pass is long enough; the exact total of its values.
