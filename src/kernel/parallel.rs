@@ -1,13 +1,16 @@
 //! Splitting one pass over rayon's current thread pool (feature `rayon`).
 //!
-//! A pass is cut in two at a multiple of its *grain* (256 elements, the
-//! accumulator's block, or a multiple of it that also keeps every periodic
-//! stream in phase), recursively, until there is one piece per thread or a
-//! piece would fall below the pass's minimum length; the halves run under
-//! [`rayon::join`] and their [`Total`]s are merged. Because every piece
-//! starts on a block boundary, the blocks and their f32 partials are the
-//! ones a single pass makes, and because the totals are exact sums, the
-//! merged value has the same bits for any thread count and any split.
+//! A pass is cut in two at a multiple of its *grain*, recursively, until
+//! there is one piece per thread or a piece would fall below the pass's
+//! minimum length; the halves run under [`rayon::join`] and their exact
+//! totals are merged. The driver picks the grain so that every piece
+//! starts where a single pass starts a summand: pointwise, a multiple of
+//! the 256-element block (and of every periodic stream's length); softmax,
+//! a row (row kernel) or a sample `n` with `n·S` a multiple of 64 (tile
+//! kernel); Dice, an image. So the summands (block, row or tile partials,
+//! Dice terms) are the ones a single pass makes, and because their totals
+//! are exact sums, the merged value has the same bits for any thread count
+//! and any split.
 
 use crate::simd::accumulate::Total;
 
