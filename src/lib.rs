@@ -33,9 +33,10 @@
 //! # Threads
 //!
 //! With the `rayon` feature (which implies `std`), long calls of every
-//! loss split over rayon's current pool. Totals are exact sums rounded
-//! once, and pieces start where one pass starts a summand, so the bits do
-//! not depend on the thread count either (README, "Threads").
+//! loss (Dice with `batch` excepted) split over rayon's current pool.
+//! Totals are exact sums rounded once, and pieces start where one pass
+//! starts a summand, so the bits do not depend on the thread count either
+//! (README, "Threads").
 //!
 //! # Layers
 //!

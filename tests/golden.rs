@@ -724,25 +724,20 @@ fn golden_large_hash(spec: LargeSpec, isa: Isa) -> u64 {
         .collect();
     let y: Vec<f32> = (0..n).map(|_| rng.below(257) as f32 * pow2(-8)).collect();
     let pos_weight: Vec<f32> = (0..80).map(|c| 0.5 + c as f32 * pow2(-4)).collect();
-    let mut h = Fnv1a::new();
-    let mut grad = vec![0.0f32; n];
-    let mut run = |loss: &dyn Fn(&mut [f32]) -> (f32, f32)| {
-        let (mean, sum) = loss(&mut grad);
-        h.f32(mean);
-        h.f32(sum);
+    // Mean value, Sum value and the Sum gradient of one loss, hashed.
+    fn hash_pass<T: PointwiseLoss>(loss: &T, x: &[f32], y: &[f32]) -> u64 {
+        let mut h = Fnv1a::new();
+        let mut grad = vec![0.0f32; x.len()];
+        h.f32(loss.value(x, y, Reduction::Mean).expect("value"));
+        h.f32(
+            loss.value_and_grad(x, y, Reduction::Sum, Grad::overwrite(&mut grad))
+                .expect("grad"),
+        );
         h.f32s(&grad);
-    };
+        h.finish()
+    }
     match spec {
-        LargeSpec::Mse => {
-            let loss = Mse::new().with_isa(isa).expect("isa");
-            run(&|g| {
-                let mean = loss.value(&x, &y, Reduction::Mean).expect("value");
-                let sum = loss
-                    .value_and_grad(&x, &y, Reduction::Sum, Grad::overwrite(g))
-                    .expect("grad");
-                (mean, sum)
-            });
-        }
+        LargeSpec::Mse => hash_pass(&Mse::new().with_isa(isa).expect("isa"), &x, &y),
         LargeSpec::BceWithLogitsCancelling => {
             let half = n / 2;
             let x: Vec<f32> = (0..n).map(|i| x[i % half]).collect();
@@ -758,13 +753,7 @@ fn golden_large_hash(spec: LargeSpec, isa: Isa) -> u64 {
                 .with_weight(&w)
                 .with_isa(isa)
                 .expect("isa");
-            run(&|g| {
-                let mean = loss.value(&x, &y, Reduction::Mean).expect("value");
-                let sum = loss
-                    .value_and_grad(&x, &y, Reduction::Sum, Grad::overwrite(g))
-                    .expect("grad");
-                (mean, sum)
-            });
+            hash_pass(&loss, &x, &y)
         }
         LargeSpec::BceWithLogitsPosWeight => {
             let loss = BinaryCrossEntropyWithLogits::new()
@@ -772,16 +761,9 @@ fn golden_large_hash(spec: LargeSpec, isa: Isa) -> u64 {
                 .expect("pos_weight")
                 .with_isa(isa)
                 .expect("isa");
-            run(&|g| {
-                let mean = loss.value(&x, &y, Reduction::Mean).expect("value");
-                let sum = loss
-                    .value_and_grad(&x, &y, Reduction::Sum, Grad::overwrite(g))
-                    .expect("grad");
-                (mean, sum)
-            });
+            hash_pass(&loss, &x, &y)
         }
     }
-    h.finish()
 }
 
 #[test]

@@ -62,6 +62,20 @@ fn outputs<T: PointwiseLoss>(loss: &T, x: &[f32], y: &[f32], prior: &[f32]) -> O
     }
 }
 
+/// Every output of `got` has the bits of `want` (NaN matches any NaN).
+fn assert_same(what: &str, got: &Outputs, want: &Outputs) {
+    for (k, (&g, &w)) in got.values.iter().zip(&want.values).enumerate() {
+        assert!(same_bits(g, w), "{what}: value {k}: {g:e} vs {w:e}");
+    }
+    for (part, g, w) in [
+        ("grad", &got.grad, &want.grad),
+        ("accumulated grad", &got.accumulated, &want.accumulated),
+        ("per-element", &got.per_element, &want.per_element),
+    ] {
+        assert_eq!(first_bit_mismatch(g, w), None, "{what}: {part}");
+    }
+}
+
 fn pool(threads: usize) -> rayon::ThreadPool {
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -88,23 +102,7 @@ fn check_every_pool<T: PointwiseLoss + Sync>(
         );
         for threads in POOLS.into_iter().skip(1) {
             let got = pool(threads).install(|| outputs(&loss, x, y, prior));
-            for (k, (&g, &w)) in got.values.iter().zip(&want.values).enumerate() {
-                assert!(
-                    same_bits(g, w),
-                    "{name} {isa:?} {threads} threads: value {k}: {g:e} vs {w:e}"
-                );
-            }
-            for (what, g, w) in [
-                ("grad", &got.grad, &want.grad),
-                ("accumulated grad", &got.accumulated, &want.accumulated),
-                ("per-element", &got.per_element, &want.per_element),
-            ] {
-                assert_eq!(
-                    first_bit_mismatch(g, w),
-                    None,
-                    "{name} {isa:?} {threads} threads: {what}"
-                );
-            }
+            assert_same(&format!("{name} {isa:?} {threads} threads"), &got, &want);
         }
     }
 }
@@ -350,23 +348,11 @@ fn check_class_pools_terms<T: ClassAxisLoss + Sync>(
         assert!(want.values.iter().all(|v| v.is_finite()), "{name} {isa:?}");
         for threads in POOLS.into_iter().skip(1) {
             let got = pool(threads).install(run);
-            for (k, (&g, &w)) in got.values.iter().zip(&want.values).enumerate() {
-                assert!(
-                    same_bits(g, w),
-                    "{name} [{n}, {c}, {s}] {isa:?} {threads} threads: value {k}: {g:e} vs {w:e}"
-                );
-            }
-            for (what, g, w) in [
-                ("grad", &got.grad, &want.grad),
-                ("accumulated grad", &got.accumulated, &want.accumulated),
-                ("per-sample", &got.per_element, &want.per_element),
-            ] {
-                assert_eq!(
-                    first_bit_mismatch(g, w),
-                    None,
-                    "{name} [{n}, {c}, {s}] {isa:?} {threads} threads: {what}"
-                );
-            }
+            assert_same(
+                &format!("{name} [{n}, {c}, {s}] {isa:?} {threads} threads"),
+                &got,
+                &want,
+            );
         }
     }
 }

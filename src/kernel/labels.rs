@@ -74,6 +74,13 @@ pub(crate) struct LabelRun<'a> {
 }
 
 impl LabelRun<'_> {
+    /// The labels `..mid` and `mid..`, with the same ignore index.
+    #[cfg(feature = "rayon")]
+    pub(crate) fn split_at(self, mid: usize) -> (Self, Self) {
+        let (a, b) = self.labels.split_at(mid);
+        (Self { labels: a, ..self }, Self { labels: b, ..self })
+    }
+
     /// The class of sample `j`, or `None` if it is ignored (or past the
     /// end).
     #[inline]

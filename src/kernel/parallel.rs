@@ -143,10 +143,10 @@ mod tests {
     #[test]
     fn pieces_start_on_the_grain_and_cover_the_pass() {
         for threads in [1usize, 2, 3, 8, 64] {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .expect("pool");
+            let pool = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+                Ok(pool) => pool,
+                Err(e) => panic!("a pool of {threads} threads: {e}"),
+            };
             for (n, grain, min_len) in [
                 (1_000_000, 256, 1 << 14),
                 (5000, 1280, 1000),
@@ -154,7 +154,10 @@ mod tests {
             ] {
                 let seen = Mutex::new(Vec::new());
                 let run = |r: Range<'_>| {
-                    r.seen.lock().expect("lock").push((r.start, r.end));
+                    r.seen
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .push((r.start, r.end));
                     let mut t = Total::new();
                     #[allow(clippy::cast_precision_loss)]
                     t.add(r.len() as f64);
@@ -175,7 +178,9 @@ mod tests {
                 #[allow(clippy::cast_precision_loss)]
                 let want = n as f64;
                 assert_eq!(total.map(|t| t.value()), Some(want));
-                let mut pieces = seen.into_inner().expect("lock");
+                let mut pieces = seen
+                    .into_inner()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 pieces.sort_unstable();
                 let mut next = 0;
                 for &(start, end) in &pieces {

@@ -266,7 +266,7 @@ pub fn fold<L: Lanes>(l: L, chunk: L::Chunk) -> f32 {
 
 #[cfg(test)]
 mod tests {
-    use super::Total;
+    use super::{Total, on_f32_grid};
     use crate::simd::exact_sum::ExactSum;
     use std::vec::Vec;
 
@@ -350,6 +350,51 @@ mod tests {
         }
         assert!(t.errors.is_none());
         assert!(same(t.value(), plain));
+    }
+
+    /// `on_f32_grid` keeps every value from 2⁻⁹⁷ up (already on the grid),
+    /// cuts smaller ones toward zero to a multiple of 2⁻¹⁴⁹, and the cut
+    /// values sum exactly in any grouping.
+    #[test]
+    fn f32_grid_cut() {
+        let unit = f64::from(f32::from_bits(1)); // 2^-149
+        let from = f64::from_bits(((1023 - 97) as u64) << 52); // 2^-97
+        for x in [from, -from, 1.0 / 3.0, -1e300, 1e-20, f64::MAX] {
+            assert_eq!(on_f32_grid(x).to_bits(), x.to_bits(), "{x:e}");
+        }
+        let below = f64::from_bits(from.to_bits() - 1);
+        for (x, want) in [
+            // below = (2^53 − 1)·2^-150: cut to (2^52 − 1)·2^-149.
+            (below, below - unit / 2.0),
+            (unit * 1.75, unit),
+            (-unit * 1.75, -unit),
+            (unit * 0.5, 0.0),
+            (1e-300, 0.0),
+            (3.0 * unit, 3.0 * unit),
+        ] {
+            let got = on_f32_grid(x);
+            assert_eq!(
+                got.abs().to_bits(),
+                want.abs().to_bits(),
+                "{x:e}: {got:e} vs {want:e}"
+            );
+            #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
+            let whole = ((got / unit) as i64) as f64;
+            assert_eq!(got / unit, whole, "{x:e}");
+        }
+        assert!(on_f32_grid(f64::NAN).is_nan());
+        // Cut terms are multiples of 2^-149: grouping changes no bit.
+        let terms: std::vec::Vec<f64> = (1..200)
+            .map(|k| on_f32_grid(f64::from(k) * 1.37e-35 + 1.0 / f64::from(k)))
+            .collect();
+        let mut one = Total::new();
+        terms.iter().for_each(|&t| one.add(t));
+        let (a, b) = terms.split_at(77);
+        let (mut ta, mut tb) = (Total::new(), Total::new());
+        a.iter().for_each(|&t| ta.add(t));
+        b.iter().rev().for_each(|&t| tb.add(t));
+        tb.merge(&ta);
+        assert_eq!(one.value().to_bits(), tb.value().to_bits());
     }
 
     #[test]

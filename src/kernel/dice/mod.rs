@@ -363,11 +363,8 @@ impl super::parallel::Split for Job<'_> {
         let (logits_a, logits_b) = p.logits.split_at(per_logit.min(p.logits.len()));
         let (target_a, target_b) = match p.target {
             Target::Index(run) => {
-                let (a, b) = run.labels.split_at(per_image);
-                (
-                    Target::Index(LabelRun { labels: a, ..run }),
-                    Target::Index(LabelRun { labels: b, ..run }),
-                )
+                let (a, b) = run.split_at(per_image);
+                (Target::Index(a), Target::Index(b))
             }
             Target::Probabilities(t) => {
                 let (a, b) = t.split_at(per_logit.min(t.len()));
