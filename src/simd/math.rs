@@ -266,8 +266,18 @@ fn inverse_scale<L: Lanes>(kb: U32s<L>) -> F32s<L> {
 #[inline(always)]
 pub fn ln<L: Lanes>(x: F32s<L>) -> F32s<L> {
     let r = ln_core(x);
-    let r = x.eq(0.0).select(f32::NEG_INFINITY, r);
-    let r = x.lt(0.0).select(f32::NAN, r);
+    // Zero and the sign from the bits, not from float compares of `x`:
+    // 32-bit ARM's NEON compares a subnormal as zero (flush-to-zero), and
+    // a subnormal must take `ln_core`'s exact path there too. Each float
+    // made here is 0 or normal.
+    let bits = x.to_bits();
+    let exponent_zero = (bits & 0x7f80_0000).to_f32s().eq(0.0);
+    let mantissa = small_int_to_f32(bits & 0x007f_ffff);
+    let zero = exponent_zero.select(mantissa, 1.0).eq(0.0);
+    let negative = small_int_to_f32(bits.shr::<31>()).eq(1.0);
+    // Negative → NaN, then ±0 → −∞ (so −0 is −∞, not NaN).
+    let r = negative.select(f32::NAN, r);
+    let r = zero.select(f32::NEG_INFINITY, r);
     let r = x.eq(f32::INFINITY).select(x, r);
     x.is_number().select(r, x)
 }
