@@ -25,8 +25,10 @@ use crate::simd::Lanes;
 pub enum Isa {
     /// Plain `f32` code. Every target.
     Scalar,
-    /// `wide::f32x4`, the compile-time baseline (SSE2, 32-bit NEON,
-    /// simd128, or plain arrays). Every target.
+    /// `wide::f32x4`, the compile-time baseline (SSE2, NEON on aarch64,
+    /// simd128). Every target; where `wide` has no vectors (Cortex-M,
+    /// 32-bit ARM, soft-float x86-64, wasm32 without simd128) it runs the
+    /// scalar code, which gives the same bits.
     Wide,
     /// AVX2 + FMA (x86-64-v3), through pulp. FMA is never used for math.
     Avx2,
@@ -134,11 +136,37 @@ pub(crate) trait LanesFn {
 pub(crate) fn dispatch<F: LanesFn>(isa: Isa, f: F) -> Option<F::Output> {
     match isa {
         Isa::Scalar => Some(f.call(crate::arch::scalar::Scalar)),
-        Isa::Wide => Some(f.call(crate::arch::wide::Wide)),
+        Isa::Wide => Some(run_wide(f)),
         Isa::Avx2 => x86::run_avx2::<F, false>(f),
         Isa::Avx512 => x86::run_avx512::<F, 1>(f),
         Isa::Neon => neon::run(f),
     }
+}
+
+/// `Isa::Wide` where `wide` has real vectors (SSE on x86, simd128 on
+/// wasm32, NEON on aarch64: its own choice when it is compiled).
+#[cfg(any(
+    target_feature = "sse",
+    target_feature = "simd128",
+    all(target_arch = "aarch64", target_feature = "neon")
+))]
+#[inline(always)]
+fn run_wide<F: LanesFn>(f: F) -> F::Output {
+    f.call(crate::arch::wide::Wide)
+}
+
+/// `Isa::Wide` where `wide::f32x4` is a plain `[f32; 4]` (Cortex-M, 32-bit
+/// ARM, soft-float x86-64, wasm32 without simd128): the scalar backend,
+/// the same plain-array code and the same bits, so that every kernel is
+/// compiled once instead of twice (flash on a microcontroller).
+#[cfg(not(any(
+    target_feature = "sse",
+    target_feature = "simd128",
+    all(target_arch = "aarch64", target_feature = "neon")
+)))]
+#[inline(always)]
+fn run_wide<F: LanesFn>(f: F) -> F::Output {
+    f.call(crate::arch::scalar::Scalar)
 }
 
 /// [`dispatch`], with the AVX2 and AVX-512 registers taken two at a time

@@ -1,7 +1,9 @@
 //! The `wide` backend: compile-time baseline vectors (`wide::f32x4`), 16
-//! registers a chunk. SSE2 on x86-64, NEON on 32-bit ARM with NEON, simd128
-//! on wasm32, plain arrays elsewhere; chosen when `wide` itself is compiled,
-//! so it is never a run-time-dispatched path (DESIGN.md §1).
+//! registers a chunk. SSE2 on x86-64, NEON on aarch64, simd128 on wasm32,
+//! plain arrays elsewhere (32-bit ARM included); chosen when `wide` itself
+//! is compiled, so it is never a run-time-dispatched path (DESIGN.md §1).
+//! Where it is plain arrays, `Isa::Wide` runs the scalar backend instead
+//! (`dispatch::run_wide`): the same bits, one copy of each kernel.
 
 use crate::simd::{Lanes, VIRTUAL_LANES};
 use wide::{f32x4, u32x4};
