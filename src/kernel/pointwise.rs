@@ -651,6 +651,19 @@ impl<K: PointwiseKernel> super::parallel::Split for Job<'_, K> {
     }
 }
 
+/// Whether flash counts more than speed: on bare-metal ARM (Cortex-M),
+/// and on any target built with `--cfg simdloss_small_code` (CI runs the
+/// golden tests that way on the host, so the choices below are tested
+/// there too). Then [`execute`] (the regression losses, which have no
+/// weighted form) runs [`execute_dynamic`]'s one driver for every mode
+/// instead of four, and [`execute_dynamic`] (the binary losses, whose
+/// weighted drivers are compiled anyway) runs [`execute_weighted`]'s with
+/// a weight of `[1.0]`: the same bits, one driver fewer per loss.
+pub(crate) const SMALL_CODE: bool = cfg!(any(
+    simdloss_small_code,
+    all(target_arch = "arm", target_os = "none")
+));
+
 /// Runs `kernel` over `pass` on `isa`. `None` if the ISA is unavailable or
 /// the lengths disagree (nothing is written then).
 pub fn execute<K: PointwiseKernel>(
@@ -658,6 +671,9 @@ pub fn execute<K: PointwiseKernel>(
     kernel: K,
     pass: Pass<'_>,
 ) -> Option<f64> {
+    if SMALL_CODE {
+        return execute_dynamic_driver(isa, kernel, pass);
+    }
     let (weight, param) = (&[][..], &[][..]);
     dispatch_job::<K, false, false, false>(
         isa,
@@ -676,6 +692,18 @@ pub fn execute<K: PointwiseKernel>(
 /// (no per-call tile building either: a small call costs the kernel
 /// only). The same bits as [`execute_weighted`] with a weight of `[1.0]`.
 pub fn execute_dynamic<K: PointwiseKernel>(
+    isa: crate::dispatch::Isa,
+    kernel: K,
+    pass: Pass<'_>,
+) -> Option<f64> {
+    if SMALL_CODE {
+        return execute_weighted::<K, false>(isa, kernel, pass, &[1.0], &[]);
+    }
+    execute_dynamic_driver(isa, kernel, pass)
+}
+
+/// [`execute_dynamic`]'s own driver: every mode, no streams.
+fn execute_dynamic_driver<K: PointwiseKernel>(
     isa: crate::dispatch::Isa,
     kernel: K,
     pass: Pass<'_>,

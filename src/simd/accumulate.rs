@@ -106,7 +106,19 @@ impl Total {
 /// the errors itself (see [`Errors`]). Exact for values that are
 /// multiples of `2⁻¹⁴⁹` below `2¹⁹¹` ([`ExactSum::add_f64`]'s domain):
 /// every `f32`, and every f64 cut by [`on_f32_grid`].
-#[inline(always)]
+///
+/// Inlined everywhere except where flash counts more than speed
+/// (`kernel::pointwise::SMALL_CODE`: bare-metal ARM, where f64 is
+/// software and each inlined copy is a dozen library calls, 30 copies in
+/// one loss's drivers): there one shared copy is called, once per block.
+#[cfg_attr(
+    not(any(simdloss_small_code, all(target_arch = "arm", target_os = "none"))),
+    inline(always)
+)]
+#[cfg_attr(
+    any(simdloss_small_code, all(target_arch = "arm", target_os = "none")),
+    inline(never)
+)]
 pub fn two_sum(sum: f64, x: f64, errors: &mut Option<ExactSum>) -> f64 {
     let s = sum + x;
     // TwoSum (Knuth): s + err = sum + x exactly, in any order of magnitude.
