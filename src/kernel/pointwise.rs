@@ -658,7 +658,9 @@ impl<K: PointwiseKernel> super::parallel::Split for Job<'_, K> {
 /// weighted form) runs [`execute_dynamic`]'s one driver for every mode
 /// instead of four, and [`execute_dynamic`] (the binary losses, whose
 /// weighted drivers are compiled anyway) runs [`execute_weighted`]'s with
-/// a weight of `[1.0]`: the same bits, one driver fewer per loss.
+/// a weight of `[1.0]` (and BCE with logits, in `loss::binary`, passes a
+/// scalar `pos_weight` as a one-element stream): the same bits, one driver
+/// per loss.
 pub(crate) const SMALL_CODE: bool = cfg!(any(
     simdloss_small_code,
     all(target_arch = "arm", target_os = "none")

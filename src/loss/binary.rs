@@ -40,7 +40,7 @@ use super::{PointwiseLoss, run_kernel_dynamic, run_kernel_weighted, sealed::Seal
 use crate::dispatch::Isa;
 use crate::error::LossError;
 use crate::kernel::binary::{BceKernel, BceLogitsKernel, FocalKernel};
-use crate::kernel::pointwise::Pass;
+use crate::kernel::pointwise::{Pass, SMALL_CODE};
 
 /// `Err(LengthMismatch)` naming `weight` unless it has `input.len()`
 /// elements.
@@ -327,6 +327,17 @@ impl Sealed for BinaryCrossEntropyWithLogits<'_> {
         // A scalar pos_weight rides in the kernel; a per-class one is a
         // periodic parameter stream (the same bits: a broadcast scalar,
         // and a weight of 1 where there is no weight map, change nothing).
+        // Where flash counts more than speed, every case takes the stream
+        // driver: one driver instead of three.
+        if SMALL_CODE {
+            let weight = self.weight.unwrap_or(UNWEIGHTED);
+            let kernel = BceLogitsKernel { pos_weight: 1.0 };
+            let pos_weight = match &self.pos_weight {
+                PosWeight::Scalar(pw) => core::slice::from_ref(pw),
+                PosWeight::PerClass(pw) => pw,
+            };
+            return run_kernel_weighted::<_, true>(isa, kernel, pass, weight, pos_weight);
+        }
         match (self.weight, self.pos_weight) {
             (None, PosWeight::Scalar(pos_weight)) => {
                 run_kernel_dynamic(isa, BceLogitsKernel { pos_weight }, pass)
