@@ -36,3 +36,14 @@ pub const MAX_WIDTH: usize = 4;
     all(target_arch = "aarch64", target_feature = "neon")
 )))]
 pub const MAX_WIDTH: usize = 4;
+
+/// Whether flash counts more than speed on this target: bare-metal ARM
+/// (Cortex-M), or any target built with `--cfg simdloss_small_code` (CI
+/// runs host test suites that way, so these choices are tested there
+/// too). Then each pointwise loss compiles one driver
+/// (`kernel::pointwise::execute`) and the exact totals' f64 TwoSum is one
+/// shared function (`simd::accumulate::two_sum`): the same bits, less code.
+pub(crate) const SMALL_CODE: bool = cfg!(any(
+    simdloss_small_code,
+    all(target_arch = "arm", target_os = "none")
+));

@@ -651,20 +651,14 @@ impl<K: PointwiseKernel> super::parallel::Split for Job<'_, K> {
     }
 }
 
-/// Whether flash counts more than speed: on bare-metal ARM (Cortex-M),
-/// and on any target built with `--cfg simdloss_small_code` (CI runs the
-/// golden tests that way on the host, so the choices below are tested
-/// there too). Then [`execute`] (the regression losses, which have no
-/// weighted form) runs [`execute_dynamic`]'s one driver for every mode
-/// instead of four, and [`execute_dynamic`] (the binary losses, whose
-/// weighted drivers are compiled anyway) runs [`execute_weighted`]'s with
-/// a weight of `[1.0]` (and BCE with logits, in `loss::binary`, passes a
-/// scalar `pos_weight` as a one-element stream): the same bits, one driver
-/// per loss.
-pub(crate) const SMALL_CODE: bool = cfg!(any(
-    simdloss_small_code,
-    all(target_arch = "arm", target_os = "none")
-));
+// Where flash counts more than speed (`crate::arch::SMALL_CODE`),
+// `execute` (the regression losses, which have no weighted form) runs
+// `execute_dynamic`'s one driver for every mode instead of four, and
+// `execute_dynamic` (the binary losses, whose weighted drivers are
+// compiled anyway) runs `execute_weighted`'s with a weight of `[1.0]`
+// (and BCE with logits, in `loss::binary`, passes a scalar `pos_weight`
+// as a one-element stream): the same bits, one driver per loss.
+use crate::arch::SMALL_CODE;
 
 /// Runs `kernel` over `pass` on `isa`. `None` if the ISA is unavailable or
 /// the lengths disagree (nothing is written then).

@@ -37,10 +37,11 @@
 //! `|value| + max|term|`.)
 
 use super::{PointwiseLoss, run_kernel_dynamic, run_kernel_weighted, sealed::Sealed};
+use crate::arch::SMALL_CODE;
 use crate::dispatch::Isa;
 use crate::error::LossError;
 use crate::kernel::binary::{BceKernel, BceLogitsKernel, FocalKernel};
-use crate::kernel::pointwise::{Pass, SMALL_CODE};
+use crate::kernel::pointwise::Pass;
 
 /// `Err(LengthMismatch)` naming `weight` unless it has `input.len()`
 /// elements.
@@ -327,33 +328,28 @@ impl Sealed for BinaryCrossEntropyWithLogits<'_> {
         // A scalar pos_weight rides in the kernel; a per-class one is a
         // periodic parameter stream (the same bits: a broadcast scalar,
         // and a weight of 1 where there is no weight map, change nothing).
-        // Where flash counts more than speed, every case takes the stream
-        // driver: one driver instead of three.
-        if SMALL_CODE {
-            let weight = self.weight.unwrap_or(UNWEIGHTED);
+        // Where flash counts more than speed, a scalar one is a stream of
+        // one too: one driver instead of three.
+        let stream = |pass: Pass<'_>, weight: Option<&[f32]>, pos_weight: &[f32]| {
+            let weight = weight.unwrap_or(UNWEIGHTED);
             let kernel = BceLogitsKernel { pos_weight: 1.0 };
-            let pos_weight = match &self.pos_weight {
-                PosWeight::Scalar(pw) => core::slice::from_ref(pw),
-                PosWeight::PerClass(pw) => pw,
-            };
-            return run_kernel_weighted::<_, true>(isa, kernel, pass, weight, pos_weight);
-        }
-        match (self.weight, self.pos_weight) {
-            (None, PosWeight::Scalar(pos_weight)) => {
+            run_kernel_weighted::<_, true>(isa, kernel, pass, weight, pos_weight)
+        };
+        match (self.weight, &self.pos_weight) {
+            (weight, PosWeight::PerClass(pos_weight)) => stream(pass, weight, pos_weight),
+            (weight, PosWeight::Scalar(pos_weight)) if SMALL_CODE => {
+                stream(pass, weight, core::slice::from_ref(pos_weight))
+            }
+            (None, &PosWeight::Scalar(pos_weight)) => {
                 run_kernel_dynamic(isa, BceLogitsKernel { pos_weight }, pass)
             }
-            (Some(weight), PosWeight::Scalar(pos_weight)) => run_kernel_weighted::<_, false>(
+            (Some(weight), &PosWeight::Scalar(pos_weight)) => run_kernel_weighted::<_, false>(
                 isa,
                 BceLogitsKernel { pos_weight },
                 pass,
                 weight,
                 &[],
             ),
-            (weight, PosWeight::PerClass(pos_weight)) => {
-                let weight = weight.unwrap_or(UNWEIGHTED);
-                let kernel = BceLogitsKernel { pos_weight: 1.0 };
-                run_kernel_weighted::<_, true>(isa, kernel, pass, weight, pos_weight)
-            }
         }
     }
     fn check(&self, input: &[f32]) -> Result<(), LossError> {

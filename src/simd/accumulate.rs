@@ -107,19 +107,28 @@ impl Total {
 /// multiples of `2⁻¹⁴⁹` below `2¹⁹¹` ([`ExactSum::add_f64`]'s domain):
 /// every `f32`, and every f64 cut by [`on_f32_grid`].
 ///
-/// Inlined everywhere except where flash counts more than speed
-/// (`kernel::pointwise::SMALL_CODE`: bare-metal ARM, where f64 is
-/// software and each inlined copy is a dozen library calls, 30 copies in
-/// one loss's drivers): there one shared copy is called, once per block.
-#[cfg_attr(
-    not(any(simdloss_small_code, all(target_arch = "arm", target_os = "none"))),
-    inline(always)
-)]
-#[cfg_attr(
-    any(simdloss_small_code, all(target_arch = "arm", target_os = "none")),
-    inline(never)
-)]
+/// Inlined, except where flash counts more than speed
+/// ([`crate::arch::SMALL_CODE`]: on Cortex-M f64 is software, and each
+/// inlined copy was a dozen library calls, 30 copies in one loss's
+/// drivers): there one shared copy is called, once per block.
+#[inline(always)]
 pub fn two_sum(sum: f64, x: f64, errors: &mut Option<ExactSum>) -> f64 {
+    if crate::arch::SMALL_CODE {
+        two_sum_shared(sum, x, errors)
+    } else {
+        two_sum_inline(sum, x, errors)
+    }
+}
+
+/// [`two_sum`]'s one shared copy on small-code targets.
+#[inline(never)]
+fn two_sum_shared(sum: f64, x: f64, errors: &mut Option<ExactSum>) -> f64 {
+    two_sum_inline(sum, x, errors)
+}
+
+/// [`two_sum`] itself, inlined where it is called.
+#[inline(always)]
+fn two_sum_inline(sum: f64, x: f64, errors: &mut Option<ExactSum>) -> f64 {
     let s = sum + x;
     // TwoSum (Knuth): s + err = sum + x exactly, in any order of magnitude.
     let b = s - sum;
