@@ -1,790 +1,177 @@
 //! Golden hashes: the output bits of fixed inputs, pinned.
 //!
-//! For each regression loss, one FNV-1a 64 hash over the bit patterns of
-//! everything the verbs produce (values with both reductions, the
-//! overwritten gradient, a scaled gradient accumulated onto prior contents,
-//! the per-element values) for deterministic inputs of several lengths and
-//! offsets. Every available ISA must produce the constant written here,
-//! on every target: `cargo test` runs it on scalar, wide, AVX2, AVX-512;
-//! under qemu-aarch64 on NEON, wide, scalar — the same constants.
-//!
-//! The inputs come from an integer PRNG turned into f32 by exact
-//! arithmetic only (integers below 2^24 times powers of two), so they do
-//! not depend on any platform's libm or float formatting. No NaN is used
-//! (NaN payloads are unspecified); ±inf, ±1e30, ±1.6e38, subnormals and ±0
-//! are.
-//!
-//! If a change to the kernels changes these constants, the bits users get
-//! changed: that needs a reason in the commit, not just new constants.
+//! The cases (inputs, hashes and constants) are in `tests/golden/cases.rs`,
+//! shared with the Cortex-M firmware (`firmware/`), so every target checks
+//! the same constants. Here each case is one test, run on every ISA this
+//! CPU has: `cargo test` on scalar, wide, AVX2, AVX-512; under qemu-aarch64
+//! on NEON, wide, scalar; under qemu-arm and Node's WASI on their paths.
 
+extern crate alloc;
+
+#[path = "golden/cases.rs"]
+mod cases;
 mod common;
 
-use common::{Fnv1a, Spec, SplitMix64, isas, pow2};
-use simdloss::{Grad, Isa, Reduction};
+use cases::Case;
+use common::isas;
 
-/// Lengths: tiny, around one 64-lane chunk, around a 256-element block,
-/// non-multiples of 64 above 256, and a few blocks.
-const LENGTHS: [usize; 12] = [1, 7, 63, 64, 65, 200, 256, 257, 300, 333, 1000, 4099];
-
-/// Value on a grid of 2^-20: `k · 2^-20` for an integer `|k| < 2^24`
-/// (so |v| < 16), exact.
-fn grid(k: i64) -> f32 {
-    assert!(k.abs() < 1 << 24);
-    k as f32 * pow2(-20)
-}
-
-/// The fixed inputs for one length: `(input, target, prior)`, with `n + 3`
-/// elements each (the golden call reads `[3..]`, a misaligned slice).
-///
-/// Targets are on the grid in [-4, 4); residuals are mostly of order 1
-/// (crossing every threshold used below), 1 in 16 are exact ties, 1 in 16
-/// sit exactly on ±δ / ±β of the losses below, and every 97th element is a
-/// special value (subnormal, ±0, and, for lengths ≥ 300, ±1e30, ±1.6e38,
-/// ±inf). Residuals stay below MAX/2 in magnitude when finite, where MSE's
-/// `(r + r)` would overflow before the scale (see tests/regression.rs,
-/// `mse_gradient_of_huge_residual_does_not_overflow_early`): these pins
-/// must not move when that is fixed.
-fn inputs(n: usize) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
-    let len = n + 3;
-    let mut rng = SplitMix64::new(0x601D_0000 + n as u64);
-    let specials_small = [0.0f32, -0.0, pow2(-149), -pow2(-149), 1e-40, -1e-40];
-    let specials_big = [
-        1e30f32,
-        -1e30,
-        1.6e38,
-        -1.6e38,
-        f32::INFINITY,
-        f32::NEG_INFINITY,
-    ];
-    let mut input = Vec::with_capacity(len);
-    let mut target = Vec::with_capacity(len);
-    for i in 0..len {
-        let t = rng.below(1 << 23) as i64 - (1 << 22); // [-4, 4)
-        let residual = match rng.below(16) {
-            0 => 0,                                     // tie
-            1 => [1, -1][i % 2] * (3 << 19),            // ±1.5 = ±δ
-            2 => [1, -1][i % 2] * (3 << 18),            // ±0.75 = ±β
-            _ => rng.below(1 << 23) as i64 - (1 << 22), // [-4, 4)
-        };
-        let (mut x, mut y) = (grid(t + residual), grid(t));
-        if i % 97 == 50 {
-            let pick = rng.below(12) as usize;
-            let v = if n >= 300 && pick >= 6 {
-                specials_big[pick - 6]
-            } else {
-                specials_small[pick % 6]
-            };
-            if rng.below(2) == 0 { x = v } else { y = v }
-        }
-        input.push(x);
-        target.push(y);
-    }
-    let prior = (0..len)
-        .map(|_| grid(rng.below(1 << 22) as i64 - (1 << 21)))
-        .collect();
-    (input, target, prior)
-}
-
-/// Hashes everything `spec` produces on `isa` over all [`LENGTHS`].
-fn golden_hash(spec: Spec, isa: Isa) -> u64 {
-    let mut h = Fnv1a::new();
-    for n in LENGTHS {
-        let (input, target, prior) = inputs(n);
-        let (x, y) = (&input[3..], &target[3..]);
-        for reduction in [Reduction::Mean, Reduction::Sum] {
-            h.f32(spec.value(isa, x, y, reduction).unwrap());
-            let mut g = vec![0.0f32; n];
-            h.f32(
-                spec.value_and_grad(isa, x, y, reduction, Grad::overwrite(&mut g))
-                    .unwrap(),
-            );
-            h.f32s(&g);
-            let mut acc = prior[3..].to_vec();
-            h.f32(
-                spec.value_and_grad(isa, x, y, reduction, Grad::accumulate(&mut acc).scaled(0.3))
-                    .unwrap(),
-            );
-            h.f32s(&acc);
-        }
-        let mut pe = vec![0.0f32; n];
-        spec.per_element(isa, x, y, &mut pe).unwrap();
-        h.f32s(&pe);
-    }
-    h.finish()
-}
-
-fn check(spec: Spec, expected: u64) {
-    let hashes: Vec<(Isa, u64)> = isas()
+/// Asserts that `case` hashes to its constant on every ISA this CPU has
+/// (all hashes printed, so a changed constant can be read off the log).
+fn check(case: &Case) {
+    let hashes: Vec<_> = isas()
         .into_iter()
-        .map(|isa| (isa, golden_hash(spec, isa)))
+        .map(|isa| (isa, case.hash(isa)))
         .collect();
     let report: Vec<String> = hashes
         .iter()
         .map(|(isa, h)| format!("{isa}: {h:#018x}"))
         .collect();
-    eprintln!("{spec:?}: {}", report.join(", "));
+    eprintln!("{}: {}", case.name, report.join(", "));
     for (isa, got) in hashes {
         assert_eq!(
-            got, expected,
-            "{spec:?}: golden hash on {isa} is {got:#018x}, pinned {expected:#018x} \
-             (all: {report:?})"
+            got, case.expected,
+            "{}: golden hash on {isa} is {got:#018x}, pinned {:#018x} (all: {report:?})",
+            case.name, case.expected
         );
     }
 }
 
-/// The inputs themselves are pinned too: if this fails, the generator (not
-/// a kernel) changed and the constants below mean nothing.
+/// Every case of `cases::ALL` has its test below (a case added there
+/// without one would run on the firmware only).
 #[test]
-fn golden_inputs_are_stable() {
-    let mut h = Fnv1a::new();
-    for n in LENGTHS {
-        let (x, y, p) = inputs(n);
-        h.f32s(&x);
-        h.f32s(&y);
-        h.f32s(&p);
+fn every_case_has_a_test() {
+    let source = include_str!("golden.rs");
+    for case in cases::ALL {
+        let test = format!(
+            "fn golden_{}() {{\n    check(&cases::{});",
+            case.name,
+            case.name.to_uppercase()
+        );
+        assert!(source.contains(&test), "no test for case {}", case.name);
     }
-    assert_eq!(h.finish(), INPUTS, "inputs hash {:#018x}", h.finish());
 }
 
-const INPUTS: u64 = 0xf507_fd31_c408_6947;
+#[test]
+fn golden_inputs_are_stable() {
+    check(&cases::INPUTS_ARE_STABLE);
+}
 
 #[test]
 fn golden_mse() {
-    check(Spec::Mse, 0x94b8_ba65_fa99_9cfc);
+    check(&cases::MSE);
 }
 
 #[test]
 fn golden_l1() {
-    check(Spec::L1, 0x28c1_42c0_5c89_3685);
+    check(&cases::L1);
 }
 
 #[test]
 fn golden_huber() {
-    check(Spec::Huber(1.5), 0x34d9_9fda_8dd0_7de0);
+    check(&cases::HUBER);
 }
 
 #[test]
 fn golden_smooth_l1() {
-    check(Spec::SmoothL1(0.75), 0x15c4_4bc2_a5c5_b9ce);
+    check(&cases::SMOOTH_L1);
 }
 
-// ---------------------------------------------------------------------------
-// Softmax cross-entropy and softmax focal over [N, C, S]
-// ---------------------------------------------------------------------------
-
-use simdloss::{ClassAxisLoss, ClassShape, Probabilities, SoftmaxCrossEntropy, SoftmaxFocal};
-
-/// `[N, C, S]` shapes: classifier rows with C = 1, 2, 3, 10, on both sides
-/// of the row kernel's threshold (47, 48) and of its 64-class chunk (63,
-/// 64, 65), 1000 classes (a tail chunk of 40); maps whose tiles lie inside
-/// an image (S ≥ 64), straddle images (S = 100, 37) or are partial.
-const SOFTMAX_SHAPES: [(usize, usize, usize); 14] = [
-    (37, 1, 1),
-    (130, 2, 1),
-    (70, 3, 1),
-    (9, 10, 1),
-    (5, 47, 1),
-    (5, 48, 1),
-    (4, 63, 1),
-    (3, 64, 1),
-    (3, 65, 1),
-    (2, 1000, 1),
-    (2, 5, 300),
-    (3, 4, 100),
-    (1, 21, 64),
-    (4, 3, 37),
-];
-
-/// The fixed inputs of one shape, each with 3 leading elements (the
-/// golden calls read `[3..]`, a misaligned slice): logits on the grid of
-/// 2^-20 in [-16, 16), every 97th one special (±inf, ±1e30, ±0, a
-/// subnormal; never a row of −∞ only: its value is NaN, whose payload is
-/// unspecified); class labels (1 in 8 set to `None`: ignored where the
-/// loss ignores); soft targets `k·2^-24` in [0, 1) (unnormalized, as
-/// PyTorch allows); class weights on the grid in [0.25, 2.25); a prior
-/// gradient.
-struct SoftmaxInputs {
-    shape: ClassShape,
-    logits: Vec<f32>,
-    labels: Vec<Option<usize>>,
-    probs: Vec<f32>,
-    weight: Vec<f32>,
-    prior: Vec<f32>,
+#[test]
+fn golden_binary_inputs_are_stable() {
+    check(&cases::BINARY_INPUTS_ARE_STABLE);
 }
 
-fn softmax_inputs((n, c, s): (usize, usize, usize)) -> SoftmaxInputs {
-    let shape = ClassShape::new(n, c, s).unwrap();
-    let len = shape.len();
-    let mut rng = SplitMix64::new(0x50F7_0000 + (n * 1_000_003 + c * 1009 + s) as u64);
-    let specials = [
-        f32::INFINITY,
-        f32::NEG_INFINITY,
-        1e30f32,
-        -1e30,
-        0.0,
-        -0.0,
-        pow2(-140),
-    ];
-    let mut logits: Vec<f32> = (0..len + 3)
-        .map(|i| {
-            if i % 97 == 50 {
-                specials[rng.below(specials.len() as u64) as usize]
-            } else {
-                grid(rng.below(1 << 25) as i64 - (1 << 24) + 1)
-            }
-        })
-        .collect();
-    // No row of −∞ only.
-    for j in 0..shape.samples() {
-        let at = |k: usize| 3 + ((j / s) * c + k) * s + j % s;
-        if (0..c).all(|k| logits[at(k)] == f32::NEG_INFINITY) {
-            logits[at(0)] = 0.0;
-        }
-    }
-    let labels = (0..shape.samples())
-        .map(|_| {
-            let y = rng.below(c as u64) as usize;
-            (!rng.chance(1, 8)).then_some(y)
-        })
-        .collect();
-    let probs = (0..len + 3).map(|_| rng.unit()).collect();
-    let weight = (0..c)
-        .map(|_| 0.25 + grid(rng.below(1 << 21) as i64))
-        .collect();
-    let prior = (0..len + 3)
-        .map(|_| grid(rng.below(1 << 22) as i64 - (1 << 21)))
-        .collect();
-    SoftmaxInputs {
-        shape,
-        logits,
-        labels,
-        probs,
-        weight,
-        prior,
-    }
+#[test]
+fn golden_bce() {
+    check(&cases::BCE);
 }
 
-/// The inputs are pinned too (see `golden_inputs_are_stable`).
+#[test]
+fn golden_bce_with_logits() {
+    check(&cases::BCE_WITH_LOGITS);
+}
+
+#[test]
+fn golden_bce_with_logits_weighted() {
+    check(&cases::BCE_WITH_LOGITS_WEIGHTED);
+}
+
+#[test]
+fn golden_sigmoid_focal() {
+    check(&cases::SIGMOID_FOCAL);
+}
+
+#[test]
+fn golden_sigmoid_focal_gamma_half() {
+    check(&cases::SIGMOID_FOCAL_GAMMA_HALF);
+}
+
 #[test]
 fn golden_softmax_inputs_are_stable() {
-    let mut h = Fnv1a::new();
-    for dims in SOFTMAX_SHAPES {
-        let inp = softmax_inputs(dims);
-        h.f32s(&inp.logits);
-        h.f32s(&inp.probs);
-        h.f32s(&inp.weight);
-        h.f32s(&inp.prior);
-        for y in &inp.labels {
-            h.u64(y.map_or(u64::MAX, |y| y as u64));
-        }
-    }
-    assert_eq!(
-        h.finish(),
-        SOFTMAX_INPUTS,
-        "softmax inputs hash {:#018x}",
-        h.finish()
-    );
-}
-
-const SOFTMAX_INPUTS: u64 = 0x3092_fdcb_31ff_517d;
-
-/// One softmax configuration of the golden tests.
-#[derive(Clone, Copy, Debug)]
-enum SoftmaxSpec {
-    /// Cross-entropy, `i64` labels, the default ignore index −100.
-    Ce,
-    /// Cross-entropy with class weights, label smoothing 0.1, labels of
-    /// `u8` (`u16` above 255 classes) with ignore index 255.
-    CeWeightedSmoothed,
-    /// Cross-entropy with probability targets, class weights, smoothing
-    /// 0.05.
-    CeProbabilities,
-    /// Focal with this γ, `u32` labels, class weights if `true`; no
-    /// ignored samples.
-    Focal(f32, bool),
-}
-
-/// Runs `$body` with `$loss` the configured loss (on `$isa`) and `$t` its
-/// target.
-macro_rules! with_softmax {
-    ($spec:expr, $isa:expr, $inp:expr, |$loss:ident, $t:ident| $body:expr) => {{
-        let inp: &SoftmaxInputs = $inp;
-        let classes = inp.shape.classes();
-        match $spec {
-            SoftmaxSpec::Ce => {
-                let $loss = SoftmaxCrossEntropy::new().with_isa($isa).unwrap();
-                let labels: Vec<i64> = inp
-                    .labels
-                    .iter()
-                    .map(|y| y.map_or(-100, |y| y as i64))
-                    .collect();
-                let $t = labels.as_slice();
-                $body
-            }
-            SoftmaxSpec::CeWeightedSmoothed => {
-                let $loss = SoftmaxCrossEntropy::new()
-                    .with_weight(&inp.weight)
-                    .with_label_smoothing(0.1)
-                    .unwrap()
-                    .with_ignore_index(255)
-                    .with_isa($isa)
-                    .unwrap();
-                if classes <= 255 {
-                    let labels: Vec<u8> = inp
-                        .labels
-                        .iter()
-                        .map(|y| y.map_or(255, |y| y as u8))
-                        .collect();
-                    let $t = labels.as_slice();
-                    $body
-                } else {
-                    let labels: Vec<u16> = inp
-                        .labels
-                        .iter()
-                        .map(|y| y.map_or(255, |y| y as u16))
-                        .collect();
-                    let $t = labels.as_slice();
-                    $body
-                }
-            }
-            SoftmaxSpec::CeProbabilities => {
-                let $loss = SoftmaxCrossEntropy::new()
-                    .with_weight(&inp.weight)
-                    .with_label_smoothing(0.05)
-                    .unwrap()
-                    .with_isa($isa)
-                    .unwrap();
-                let $t = Probabilities(&inp.probs[3..]);
-                $body
-            }
-            SoftmaxSpec::Focal(gamma, weighted) => {
-                let focal = SoftmaxFocal::new(gamma).unwrap().with_isa($isa).unwrap();
-                let $loss = if weighted {
-                    focal.with_weight(&inp.weight)
-                } else {
-                    focal
-                };
-                // Every sample kept: an ignored sample's focal gradient is
-                // NaN today (tests/softmax.rs,
-                // `focal_ignored_sample_has_zero_gradient`), and NaN
-                // payloads are unspecified.
-                let labels: Vec<u32> = inp
-                    .labels
-                    .iter()
-                    .enumerate()
-                    .map(|(j, y)| y.unwrap_or(j % classes) as u32)
-                    .collect();
-                let $t = labels.as_slice();
-                $body
-            }
-        }
-    }};
-}
-
-/// Hashes everything `spec` produces on `isa` over all [`SOFTMAX_SHAPES`]:
-/// per reduction the value, the fused value and overwritten gradient, the
-/// value and a gradient accumulated with scale 0.3 onto the prior; then
-/// the per-sample values (each as a length-prefixed slice).
-fn golden_softmax_hash(spec: SoftmaxSpec, isa: Isa) -> u64 {
-    let mut h = Fnv1a::new();
-    for dims in SOFTMAX_SHAPES {
-        let inp = softmax_inputs(dims);
-        let shape = inp.shape;
-        let x = &inp.logits[3..];
-        // NaN payloads are unspecified: no output may be NaN.
-        let mut hash = |v: &[f32]| {
-            assert!(!v.iter().any(|v| v.is_nan()), "{spec:?} {dims:?}: NaN");
-            h.f32s(v);
-        };
-        with_softmax!(spec, isa, &inp, |loss, t| {
-            for reduction in [Reduction::Mean, Reduction::Sum] {
-                hash(&[loss.value(x, shape, t, reduction).unwrap()]);
-                let mut g = vec![0.0f32; shape.len()];
-                hash(&[loss
-                    .value_and_grad(x, shape, t, reduction, Grad::overwrite(&mut g))
-                    .unwrap()]);
-                hash(&g);
-                let mut acc = inp.prior[3..].to_vec();
-                hash(&[loss
-                    .value_and_grad(
-                        x,
-                        shape,
-                        t,
-                        reduction,
-                        Grad::accumulate(&mut acc).scaled(0.3),
-                    )
-                    .unwrap()]);
-                hash(&acc);
-            }
-            let mut pe = vec![0.0f32; shape.samples()];
-            loss.per_element(x, shape, t, &mut pe).unwrap();
-            hash(&pe);
-        });
-    }
-    h.finish()
-}
-
-fn check_softmax(spec: SoftmaxSpec, expected: u64) {
-    check_on_every_isa(spec, expected, golden_softmax_hash);
-}
-
-/// Asserts that `hash(spec, isa)` is `expected` on every ISA this CPU has
-/// (all hashes printed, so a changed constant can be read off the log).
-fn check_on_every_isa<S: Copy + std::fmt::Debug>(spec: S, expected: u64, hash: fn(S, Isa) -> u64) {
-    let hashes: Vec<(Isa, u64)> = isas()
-        .into_iter()
-        .map(|isa| (isa, hash(spec, isa)))
-        .collect();
-    let report: Vec<String> = hashes
-        .iter()
-        .map(|(isa, h)| format!("{isa}: {h:#018x}"))
-        .collect();
-    eprintln!("{spec:?}: {}", report.join(", "));
-    for (isa, got) in hashes {
-        assert_eq!(
-            got, expected,
-            "{spec:?}: golden hash on {isa} is {got:#018x}, pinned {expected:#018x} \
-             (all: {report:?})"
-        );
-    }
+    check(&cases::SOFTMAX_INPUTS_ARE_STABLE);
 }
 
 #[test]
 fn golden_softmax_cross_entropy() {
-    check_softmax(SoftmaxSpec::Ce, 0x17b5_ab66_4aa5_0c14);
+    check(&cases::SOFTMAX_CROSS_ENTROPY);
 }
 
 #[test]
 fn golden_softmax_cross_entropy_weighted_smoothed() {
-    check_softmax(SoftmaxSpec::CeWeightedSmoothed, 0x2a40_10de_03a5_485a);
+    check(&cases::SOFTMAX_CROSS_ENTROPY_WEIGHTED_SMOOTHED);
 }
 
 #[test]
 fn golden_softmax_cross_entropy_probabilities() {
-    check_softmax(SoftmaxSpec::CeProbabilities, 0x8dae_fc2a_116b_6dd0);
+    check(&cases::SOFTMAX_CROSS_ENTROPY_PROBABILITIES);
 }
 
 #[test]
 fn golden_softmax_focal_gamma_2_weighted() {
-    check_softmax(SoftmaxSpec::Focal(2.0, true), 0x06b2_a9b9_56d3_dc60);
+    check(&cases::SOFTMAX_FOCAL_GAMMA_2_WEIGHTED);
 }
 
 #[test]
 fn golden_softmax_focal_gamma_half() {
-    check_softmax(SoftmaxSpec::Focal(0.5, false), 0x6a4b_b32f_f099_6a38);
-}
-
-// ---------------------------------------------------------------------------
-// The Dice family over [N, C, S]
-// ---------------------------------------------------------------------------
-
-use simdloss::{Activation, Dice, DiceCrossEntropy, GeneralizedDice, Tversky};
-
-/// `[N, C, S]` shapes: one channel (binary) with full and partial 64-pixel
-/// tiles, a few classes, a map smaller than a tile, 21 classes (VOC).
-const DICE_SHAPES: [(usize, usize, usize); 6] = [
-    (2, 1, 300),
-    (3, 3, 64),
-    (2, 4, 130),
-    (4, 2, 5),
-    (1, 21, 200),
-    (2, 8, 65),
-];
-
-/// The fixed inputs of one Dice shape, each with 3 leading elements (the
-/// golden calls read `[3..]`): logits on the grid of 2^-20 in [-16, 16)
-/// (finite: an infinite logit can make a term NaN, whose payload is
-/// unspecified); labels (1 in 8 set to 255, the ignore index; 0/1 for one
-/// channel); soft targets `k·2^-24` in [0, 1); probabilities in [0, 1)
-/// for `Activation::None`; class weights on the grid in [0.25, 2.25); a
-/// prior gradient.
-struct DiceInputs {
-    shape: ClassShape,
-    logits: Vec<f32>,
-    labels: Vec<u8>,
-    soft: Vec<f32>,
-    weight: Vec<f32>,
-    prior: Vec<f32>,
-}
-
-fn dice_inputs((n, c, s): (usize, usize, usize)) -> DiceInputs {
-    let shape = ClassShape::new(n, c, s).unwrap();
-    let len = shape.len();
-    let mut rng = SplitMix64::new(0xD1CE_0000 + (n * 1_000_003 + c * 1009 + s) as u64);
-    let logits = (0..len + 3)
-        .map(|_| grid(rng.below(1 << 25) as i64 - (1 << 24) + 1))
-        .collect();
-    let classes = if c == 1 { 2 } else { c as u64 };
-    let labels = (0..shape.samples())
-        .map(|_| {
-            let y = rng.below(classes) as u8;
-            if rng.chance(1, 8) { 255 } else { y }
-        })
-        .collect();
-    let soft = (0..len + 3).map(|_| rng.unit()).collect();
-    let weight = (0..c)
-        .map(|_| 0.25 + grid(rng.below(1 << 21) as i64))
-        .collect();
-    let prior = (0..len + 3)
-        .map(|_| grid(rng.below(1 << 22) as i64 - (1 << 21)))
-        .collect();
-    DiceInputs {
-        shape,
-        logits,
-        labels,
-        soft,
-        weight,
-        prior,
-    }
-}
-
-/// One Dice-family configuration of the golden tests.
-#[derive(Clone, Copy, Debug)]
-enum DiceSpec {
-    /// `Dice` with softmax (sigmoid for one channel), u8 labels, ignore 255.
-    Dice,
-    /// The Jaccard form on sigmoid, soft targets, `squared_pred`, weights.
-    JaccardSigmoidSoft,
-    /// `Tversky(0.3, 0.7)` on probabilities (`Activation::None`), labels,
-    /// background dropped where there are several classes.
-    TverskyNone,
-    /// `GeneralizedDice` with softmax (sigmoid for one channel) over the
-    /// batch, labels.
-    GeneralizedBatch,
-    /// `DiceCrossEntropy` with weights and label smoothing 0.1, labels
-    /// (several classes only).
-    DiceCe,
-}
-
-/// Hashes everything `spec` produces on `isa` over all [`DICE_SHAPES`]:
-/// per reduction the value, the fused value and overwritten gradient, the
-/// value and a gradient accumulated with scale 0.3 onto the prior; then
-/// the terms (`per_element`, where the loss has it).
-fn golden_dice_hash(spec: DiceSpec, isa: Isa) -> u64 {
-    let mut h = Fnv1a::new();
-    for dims in DICE_SHAPES {
-        let inp = dice_inputs(dims);
-        let shape = inp.shape;
-        let c = shape.classes();
-        let softmax = if c == 1 {
-            Activation::Sigmoid
-        } else {
-            Activation::Softmax
-        };
-        let x = &inp.logits[3..];
-        let probs: Vec<f32> = x.iter().map(|v| (v.abs() / 16.0).min(1.0)).collect();
-        let labels = inp.labels.as_slice();
-        let soft = Probabilities(&inp.soft[3..]);
-        let mut hash = |v: &[f32]| {
-            assert!(!v.iter().any(|v| v.is_nan()), "{spec:?} {dims:?}: NaN");
-            h.f32s(v);
-        };
-        macro_rules! run {
-            ($loss:expr, $x:expr, $t:expr, $terms:expr) => {{
-                let loss = $loss.with_isa(isa).unwrap();
-                let (x, t) = ($x, $t);
-                for reduction in [Reduction::Mean, Reduction::Sum] {
-                    hash(&[loss.value(x, shape, t, reduction).unwrap()]);
-                    let mut g = vec![0.0f32; shape.len()];
-                    hash(&[loss
-                        .value_and_grad(x, shape, t, reduction, Grad::overwrite(&mut g))
-                        .unwrap()]);
-                    hash(&g);
-                    let mut acc = inp.prior[3..].to_vec();
-                    hash(&[loss
-                        .value_and_grad(
-                            x,
-                            shape,
-                            t,
-                            reduction,
-                            Grad::accumulate(&mut acc).scaled(0.3),
-                        )
-                        .unwrap()]);
-                    hash(&acc);
-                }
-                if let Some(len) = $terms {
-                    let mut out = vec![0.0f32; len];
-                    loss.per_element(x, shape, t, &mut out).unwrap();
-                    hash(&out);
-                }
-            }};
-        }
-        match spec {
-            DiceSpec::Dice => run!(
-                Dice::new(softmax).with_ignore_index(255),
-                x,
-                labels,
-                Some(shape.batch() * c)
-            ),
-            DiceSpec::JaccardSigmoidSoft => {
-                let kept = &inp.weight[..];
-                run!(
-                    Dice::new(Activation::Sigmoid)
-                        .with_jaccard(true)
-                        .with_squared_pred(true)
-                        .with_weight(kept),
-                    x,
-                    soft,
-                    Some(shape.batch() * c)
-                )
-            }
-            DiceSpec::TverskyNone => run!(
-                Tversky::new(Activation::None, 0.3, 0.7)
-                    .unwrap()
-                    .with_include_background(c == 1)
-                    .with_ignore_index(255),
-                probs.as_slice(),
-                labels,
-                Some(shape.batch() * (c - usize::from(c > 1)))
-            ),
-            DiceSpec::GeneralizedBatch => run!(
-                GeneralizedDice::new(softmax)
-                    .with_batch(true)
-                    .with_ignore_index(255),
-                x,
-                labels,
-                Some(1)
-            ),
-            DiceSpec::DiceCe => {
-                if c > 1 {
-                    run!(
-                        DiceCrossEntropy::new()
-                            .with_weight(&inp.weight)
-                            .with_label_smoothing(0.1)
-                            .unwrap()
-                            .with_ignore_index(255),
-                        x,
-                        labels,
-                        None
-                    )
-                }
-            }
-        }
-    }
-    h.finish()
-}
-
-fn check_dice(spec: DiceSpec, expected: u64) {
-    check_on_every_isa(spec, expected, golden_dice_hash);
+    check(&cases::SOFTMAX_FOCAL_GAMMA_HALF);
 }
 
 #[test]
 fn golden_dice() {
-    check_dice(DiceSpec::Dice, 0x9ece_9c9e_370e_67d1);
+    check(&cases::DICE);
 }
 
 #[test]
 fn golden_dice_jaccard_sigmoid_soft() {
-    check_dice(DiceSpec::JaccardSigmoidSoft, 0xf958_ee36_0d1a_1ce5);
+    check(&cases::DICE_JACCARD_SIGMOID_SOFT);
 }
 
 #[test]
 fn golden_tversky_none() {
-    check_dice(DiceSpec::TverskyNone, 0x7154_1123_54d4_b3ed);
+    check(&cases::TVERSKY_NONE);
 }
 
 #[test]
 fn golden_generalized_dice_batch() {
-    check_dice(DiceSpec::GeneralizedBatch, 0x7c42_eba7_d40f_01ea);
+    check(&cases::GENERALIZED_DICE_BATCH);
 }
 
 #[test]
 fn golden_dice_cross_entropy() {
-    check_dice(DiceSpec::DiceCe, 0xddba_f2b1_c78d_cca3);
-}
-
-/// Large passes, above the `rayon` feature's parallel thresholds, whose
-/// block partials span about 2^-110 .. 2^90, so that the f64 total of the
-/// blocks rounds many times: the same constant in the build without the
-/// feature (one pass) and with it (split over the pool, exact totals
-/// merged), on every ISA.
-#[derive(Clone, Copy, Debug)]
-enum LargeSpec {
-    Mse,
-    BceWithLogitsPosWeight,
-    /// A signed weight map whose halves cancel (the second half repeats
-    /// the first with weight −1, −½ over its last 1000 elements): the f32
-    /// value sees how the block partials are summed.
-    BceWithLogitsCancelling,
-}
-
-/// `(1 << 18) + (1 << 16) + 80` (80 · 4097) elements of `k · 2^e` (integer `|k| < 2^23`,
-/// `e` stepping through -80 .. 20 every 512 elements); targets in [0, 1] on
-/// a grid of 2^-8.
-fn golden_large_hash(spec: LargeSpec, isa: Isa) -> u64 {
-    use simdloss::{BinaryCrossEntropyWithLogits, Mse, PointwiseLoss};
-    let n = (1 << 18) + (1 << 16) + 80;
-    let mut rng = SplitMix64::new(0x1A46_E000);
-    let x: Vec<f32> = (0..n)
-        .map(|i| {
-            let k = rng.below(1 << 24) as i64 - (1 << 23);
-            let e = ((i / 512) % 101) as i32 - 80;
-            k as f32 * pow2(e)
-        })
-        .collect();
-    let y: Vec<f32> = (0..n).map(|_| rng.below(257) as f32 * pow2(-8)).collect();
-    let pos_weight: Vec<f32> = (0..80).map(|c| 0.5 + c as f32 * pow2(-4)).collect();
-    // Mean value, Sum value and the Sum gradient of one loss, hashed.
-    fn hash_pass<T: PointwiseLoss>(loss: &T, x: &[f32], y: &[f32]) -> u64 {
-        let mut h = Fnv1a::new();
-        let mut grad = vec![0.0f32; x.len()];
-        h.f32(loss.value(x, y, Reduction::Mean).expect("value"));
-        h.f32(
-            loss.value_and_grad(x, y, Reduction::Sum, Grad::overwrite(&mut grad))
-                .expect("grad"),
-        );
-        h.f32s(&grad);
-        h.finish()
-    }
-    match spec {
-        LargeSpec::Mse => hash_pass(&Mse::new().with_isa(isa).expect("isa"), &x, &y),
-        LargeSpec::BceWithLogitsCancelling => {
-            let half = n / 2;
-            let x: Vec<f32> = (0..n).map(|i| x[i % half]).collect();
-            let y: Vec<f32> = (0..n).map(|i| y[i % half]).collect();
-            let w: Vec<f32> = (0..n)
-                .map(|i| match i {
-                    i if i < half => 1.0,
-                    i if i >= n - 1000 => -0.5,
-                    _ => -1.0,
-                })
-                .collect();
-            let loss = BinaryCrossEntropyWithLogits::new()
-                .with_weight(&w)
-                .with_isa(isa)
-                .expect("isa");
-            hash_pass(&loss, &x, &y)
-        }
-        LargeSpec::BceWithLogitsPosWeight => {
-            let loss = BinaryCrossEntropyWithLogits::new()
-                .with_pos_weight_per_class(&pos_weight)
-                .expect("pos_weight")
-                .with_isa(isa)
-                .expect("isa");
-            hash_pass(&loss, &x, &y)
-        }
-    }
+    check(&cases::DICE_CROSS_ENTROPY);
 }
 
 #[test]
 fn golden_large_mse() {
-    check_on_every_isa(LargeSpec::Mse, 0x0b96_3da4_48d4_6c3f, golden_large_hash);
+    check(&cases::LARGE_MSE);
 }
 
 #[test]
 fn golden_large_bce_with_logits_pos_weight() {
-    check_on_every_isa(
-        LargeSpec::BceWithLogitsPosWeight,
-        0x392a_d483_937b_bcdf,
-        golden_large_hash,
-    );
+    check(&cases::LARGE_BCE_WITH_LOGITS_POS_WEIGHT);
 }
 
 #[test]
 fn golden_large_bce_with_logits_cancelling() {
-    check_on_every_isa(
-        LargeSpec::BceWithLogitsCancelling,
-        0xf72b_38f5_442b_4f9b,
-        golden_large_hash,
-    );
+    check(&cases::LARGE_BCE_WITH_LOGITS_CANCELLING);
 }
