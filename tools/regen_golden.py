@@ -5,10 +5,12 @@
 
 Runs the golden tests (tests/golden.rs, tests/binary.rs), reads the hashes
 they print for the pinned ones that no longer match, and rewrites those
-constants in place. Only for a change that is meant to change results
+constants in place (in tests/golden/cases.rs, which the host tests and the
+Cortex-M firmware both include, and in tests/binary.rs). Only for a change that is meant to change results
 (say so in the commit and the CHANGELOG); the tests also check that every
 ISA agrees, which this does not relax. The same constants must then pass
-under qemu-aarch64 (NEON) in CI.
+under qemu-aarch64 (NEON), qemu-arm, wasm32 and the Cortex-M firmware in CI
+(.ci/cross-targets).
 """
 import os
 import re
@@ -31,7 +33,7 @@ def fmt(h):
 
 
 n = 0
-for f in ["tests/golden.rs", "tests/binary.rs"]:
+for f in ["tests/golden/cases.rs", "tests/binary.rs"]:
     p = os.path.join(root, f)
     with open(p) as fh:
         s = fh.read()
