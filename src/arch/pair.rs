@@ -121,6 +121,10 @@ impl<L: Lanes, const R: usize> Lanes for Pair<L, R> {
         both!(self.select(m, a, b))
     }
     #[inline(always)]
+    fn any(self, m: Self::M) -> bool {
+        self.0.any(m[0]) | self.0.any(m[1])
+    }
+    #[inline(always)]
     fn to_bits(self, a: Self::V) -> Self::U {
         both!(self.to_bits(a))
     }
@@ -148,6 +152,13 @@ impl<L: Lanes, const R: usize> Lanes for Pair<L, R> {
     #[inline(always)]
     fn or_u(self, a: Self::U, b: Self::U) -> Self::U {
         both!(self.or_u(a, b))
+    }
+    #[inline(always)]
+    fn lookup16_u(self, table: &[u32; 16], index: Self::U) -> Self::U {
+        [
+            self.0.lookup16_u(table, index[0]),
+            self.0.lookup16_u(table, index[1]),
+        ]
     }
     #[inline(always)]
     fn shl_u<const SHIFT: u32>(self, a: Self::U) -> Self::U {

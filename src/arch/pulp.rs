@@ -116,6 +116,11 @@ impl<S: Simd, const R: usize> Lanes for PulpLanes<S, R> {
         self.0.select_f32s(m, a, b)
     }
     #[inline(always)]
+    fn any(self, m: S::m32s) -> bool {
+        // The index of the first set lane, WIDTH (or more) when none is.
+        self.0.first_true_m32s(m) < S::F32_LANES
+    }
+    #[inline(always)]
     fn to_bits(self, a: S::f32s) -> S::u32s {
         self.0.transmute_u32s_f32s(a)
     }
@@ -151,4 +156,92 @@ impl<S: Simd, const R: usize> Lanes for PulpLanes<S, R> {
     fn shr_u<const SHIFT: u32>(self, a: S::u32s) -> S::u32s {
         self.0.wrapping_dyn_shr_u32s(a, self.0.splat_u32s(SHIFT))
     }
+    #[inline(always)]
+    fn lookup16_u(self, table: &[u32; 16], index: S::u32s) -> S::u32s {
+        lookup16::<S>(table, index)
+    }
+}
+
+/// `table[index_i & 15]` per lane. pulp has no table lookup, so the three
+/// tokens the crate builds are recognised by type and given their ISA's
+/// permute; any other token (none today) gets a loop over the lanes. The
+/// intrinsics are sound to call because a `PulpLanes<S, _>` exists only
+/// once `S`'s features were detected (see [`PulpLanes`]); they are
+/// inlined into pulp's `vectorize`, which enables those features.
+#[inline(always)]
+fn lookup16<S: Simd>(table: &[u32; 16], index: S::u32s) -> S::u32s {
+    use core::any::TypeId;
+    use core::mem::transmute_copy;
+    #[cfg(target_arch = "x86_64")]
+    {
+        use core::arch::x86_64::{
+            __m256i, __m512i, _mm256_blendv_ps, _mm256_castps_si256, _mm256_castsi256_ps,
+            _mm256_loadu_si256, _mm256_permutevar8x32_epi32, _mm256_slli_epi32, _mm512_loadu_si512,
+            _mm512_permutexvar_epi32,
+        };
+        if TypeId::of::<S>() == TypeId::of::<pulp::x86::V4>()
+            && size_of::<S::u32s>() == size_of::<__m512i>()
+        {
+            // SAFETY: S is V4, whose u32s is 64 bytes of u32 lanes (any bit
+            // pattern valid, sizes checked above), and holding a V4 token proves
+            // AVX-512F; `table` is 64 readable bytes.
+            unsafe {
+                let idx: __m512i = transmute_copy(&index);
+                let tab = _mm512_loadu_si512(table.as_ptr().cast());
+                return transmute_copy(&_mm512_permutexvar_epi32(idx, tab));
+            }
+        }
+        if TypeId::of::<S>() == TypeId::of::<pulp::x86::V3>()
+            && size_of::<S::u32s>() == size_of::<__m256i>()
+        {
+            // SAFETY: S is V3, whose u32s is 32 bytes of u32 lanes (sizes
+            // checked above), and holding a V3 token proves AVX2; `table` is two
+            // 32-byte halves. The permutes use the low 3 index bits; bit 3,
+            // shifted to the sign, picks the half.
+            unsafe {
+                let idx: __m256i = transmute_copy(&index);
+                let low = _mm256_loadu_si256(table.as_ptr().cast());
+                let high = _mm256_loadu_si256(table.as_ptr().add(8).cast());
+                let a = _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(low, idx));
+                let b = _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(high, idx));
+                let pick_high = _mm256_castsi256_ps(_mm256_slli_epi32::<28>(idx));
+                return transmute_copy(&_mm256_castps_si256(_mm256_blendv_ps(a, b, pick_high)));
+            }
+        }
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        use core::arch::aarch64::{
+            uint8x16x4_t, uint32x4_t, vaddq_u32, vandq_u32, vdupq_n_u32, vld1q_u8_x4, vmulq_u32,
+            vqtbl4q_u8, vreinterpretq_u8_u32, vreinterpretq_u32_u8, vshlq_n_u32,
+        };
+        if TypeId::of::<S>() == TypeId::of::<pulp::aarch64::Neon>()
+            && size_of::<S::u32s>() == size_of::<uint32x4_t>()
+        {
+            // SAFETY: S is Neon, whose u32s is 16 bytes of u32 lanes (sizes
+            // checked above), and holding a Neon token proves NEON; `table` is
+            // 64 readable bytes. Lane i reads bytes 4j..4j+3 of the table,
+            // j = index_i & 15 (little-endian lanes).
+            unsafe {
+                let idx: uint32x4_t = transmute_copy(&index);
+                let j4 = vshlq_n_u32::<2>(vandq_u32(idx, vdupq_n_u32(15)));
+                let bytes = vaddq_u32(
+                    vmulq_u32(j4, vdupq_n_u32(0x0101_0101)),
+                    vdupq_n_u32(0x0302_0100),
+                );
+                let tab: uint8x16x4_t = vld1q_u8_x4(table.as_ptr().cast());
+                let r = vreinterpretq_u32_u8(vqtbl4q_u8(tab, vreinterpretq_u8_u32(bytes)));
+                return transmute_copy(&r);
+            }
+        }
+    }
+    let mut out = index;
+    // SAFETY: pulp's u32s is Pod: S::U32_LANES u32 lanes, no padding.
+    let lanes = unsafe {
+        core::slice::from_raw_parts_mut((&raw mut out).cast::<u32>(), size_of::<S::u32s>() / 4)
+    };
+    for lane in lanes {
+        *lane = table[(*lane & 15) as usize];
+    }
+    out
 }

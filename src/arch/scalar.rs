@@ -83,6 +83,10 @@ impl Lanes for Scalar {
         if m { a } else { b }
     }
     #[inline(always)]
+    fn any(self, m: bool) -> bool {
+        m
+    }
+    #[inline(always)]
     fn to_bits(self, a: f32) -> u32 {
         a.to_bits()
     }
@@ -113,6 +117,10 @@ impl Lanes for Scalar {
     #[inline(always)]
     fn shl_u<const SHIFT: u32>(self, a: u32) -> u32 {
         a.wrapping_shl(SHIFT)
+    }
+    #[inline(always)]
+    fn lookup16_u(self, table: &[u32; 16], index: u32) -> u32 {
+        table[(index & 15) as usize]
     }
     #[inline(always)]
     fn shr_u<const SHIFT: u32>(self, a: u32) -> u32 {

@@ -91,6 +91,10 @@ impl Lanes for Wide {
         m.select(a, b)
     }
     #[inline(always)]
+    fn any(self, m: f32x4) -> bool {
+        m.any()
+    }
+    #[inline(always)]
     fn to_bits(self, a: f32x4) -> u32x4 {
         a.to_bits()
     }
@@ -125,5 +129,9 @@ impl Lanes for Wide {
     #[inline(always)]
     fn shr_u<const SHIFT: u32>(self, a: u32x4) -> u32x4 {
         a >> SHIFT
+    }
+    #[inline(always)]
+    fn lookup16_u(self, table: &[u32; 16], index: u32x4) -> u32x4 {
+        u32x4::from(index.to_array().map(|i| table[(i & 15) as usize]))
     }
 }

@@ -110,6 +110,9 @@ pub trait Lanes: Copy {
     fn eq(self, a: Self::V, b: Self::V) -> Self::M;
     /// Lane-wise `if m { a } else { b }`.
     fn select(self, m: Self::M, a: Self::V, b: Self::V) -> Self::V;
+    /// Whether any lane of `m` is set: for a branch around work that only
+    /// rare lanes need, where both sides give every lane the same bits.
+    fn any(self, m: Self::M) -> bool;
 
     /// The bit patterns of `a`.
     fn to_bits(self, a: Self::V) -> Self::U;
@@ -130,4 +133,7 @@ pub trait Lanes: Copy {
     fn shl_u<const SHIFT: u32>(self, a: Self::U) -> Self::U;
     /// Logical shift right of every lane by `SHIFT` (< 32) bits.
     fn shr_u<const SHIFT: u32>(self, a: Self::U) -> Self::U;
+    /// Lane `i` is `table[index_i & 15]`: a 16-entry table lookup (one
+    /// permute on AVX-512, two and a blend on AVX2, a byte shuffle on NEON).
+    fn lookup16_u(self, table: &[u32; 16], index: Self::U) -> Self::U;
 }

@@ -227,6 +227,12 @@ impl<L: Lanes> M32s<L> {
         self.m
     }
 
+    /// Whether any lane is set.
+    #[inline(always)]
+    pub fn any(self) -> bool {
+        self.l.any(self.m)
+    }
+
     /// Lane-wise `if self { a } else { b }`.
     #[inline(always)]
     pub fn select(self, a: impl Operand<L>, b: impl Operand<L>) -> F32s<L> {
@@ -253,6 +259,13 @@ impl<L: Lanes> U32s<L> {
     #[must_use]
     pub fn splat(self, x: u32) -> Self {
         self.l.splat_u(x)
+    }
+
+    /// Lane `i` is `table[self_i & 15]` (see [`Lanes::lookup16_u`]).
+    #[inline(always)]
+    #[must_use]
+    pub fn lookup16(self, table: &[u32; 16]) -> Self {
+        Self::from_raw(self.l, self.l.lookup16_u(table, self.u))
     }
 
     /// Logical shift left of every lane by `SHIFT` (< 32) bits.
