@@ -6,22 +6,28 @@
 //! - multiply, then add, as two roundings: never a fused multiply-add, no
 //!   reciprocal/rsqrt estimates, no min/max (clamps are compare + select,
 //!   which keep a NaN a NaN);
-//! - Cody–Waite range reduction with `ln 2` split in two
-//!   (`0.693359375 − 2.12194440·10⁻⁴`, the first part short enough that
-//!   `n·ln2_hi` is exact); minimax polynomials of the lowest degree that
-//!   keeps the bound, fitted offline with f32 coefficients (Sollya's
-//!   `fpminimax`; the command is beside each table), evaluated by Estrin's
-//!   scheme (independent pairs, not one chain of multiply-adds);
+//! - `exp` by a 16-entry table: `x = (16n + j)·ln2/16 + r`, `|r| ≤ ln2/32`
+//!   (Cody–Waite: `ln2/16` split in two, the first part short enough that
+//!   `(16n + j)·hi` is exact), `e^x = 2ⁿ·2^(j/16)·e^r` with `2^(j/16)` and
+//!   its rounding error looked up (one permute per register) and `e^r − 1`
+//!   a degree-3 polynomial; `ln` by Cody–Waite with `ln 2` split in two
+//!   (`0.693359375 − 2.12194440·10⁻⁴`); minimax polynomials of the lowest
+//!   degree that keeps the bound, fitted offline with f32 coefficients
+//!   (Sollya's `fpminimax`; the command is beside each table,
+//!   `tools/polynomials.sollya` holds them all), evaluated by Estrin's
+//!   scheme or pairs (independent products, not one chain of multiply-adds);
 //! - exponents built and taken apart with integer bit operations
-//!   (`t = x·log₂e + 1.5·2²³` leaves `round(x·log₂e)` in the low bits of
-//!   `t`, and `2ⁿ` is `(n + 127) << 23`);
+//!   (`t = x·16/ln2 + 1.5·2²³` leaves `round(x·16/ln2)` in the low bits of
+//!   `t`, and `2ⁿ` is an add of `n << 23` to the bits);
 //! - inputs clamped by compare + select so that no intermediate value is
 //!   subnormal (subnormal inputs of `ln` are rescaled with integer
-//!   operations first; tiny arguments take an exact shortcut), and no
-//!   data-dependent branch: every lane runs every operation; no clamp
-//!   where the domain makes it unnecessary (`exp` below `−87.34` is
-//!   flushed by its scale `2⁻¹²⁷ = +0`, `ln` of an exact split has no
-//!   tiny `f`, `ln(1 + e)` for `e ∈ [0, 1]` needs no range reduction).
+//!   operations first; tiny arguments take an exact shortcut); no clamp
+//!   where the domain makes it unnecessary (`ln` of an exact split has no
+//!   tiny `f`, `ln(1 + e)` for `e ∈ [0, 1]` needs no range reduction);
+//! - one kind of data-dependent branch, and it cannot change a bit: `exp`
+//!   skips its clamps and rescaling for a register whose lanes all lie in
+//!   `[−69, 69]`, because the full path gives such lanes the same bits
+//!   (`tests/math.rs` checks lanes of every kind side by side).
 //!
 //! # Precision
 //!
@@ -61,8 +67,6 @@
 
 use super::{F32s, Lanes, U32s};
 
-/// log₂(e), rounded to f32.
-const LOG2E: f32 = core::f32::consts::LOG2_E;
 /// 1.5·2²³: adding it rounds to an integer, which lands in the low mantissa
 /// bits (valid for |v| < 2²²).
 const MAGIC: f32 = 12_582_912.0;
@@ -74,9 +78,6 @@ const LN2_HI: f32 = 355.0 / 512.0;
 const LN2_LO: f32 = -2.121_944_4e-4;
 /// The smallest f32 `x` with `exp(x) ≥ 2⁻¹²⁶` (just above `−126·ln 2`).
 const EXP_LO: f32 = f32::from_bits(0xc2ae_ac4f);
-/// Where [`exp`] moves arguments below [`EXP_LO`]: `round(−88·log₂e) =
-/// −127`, whose scale `2⁻¹²⁷` is built as `+0`.
-const EXP_FLUSH: f32 = -88.0;
 /// The largest f32 `x` with `exp(x)` finite after rounding.
 const EXP_HI: f32 = f32::from_bits(0x42b1_7217);
 /// 2⁻³⁰: below this `exp(x)` rounds to 1 and `log1p(x)` to `x`; keeping
@@ -85,19 +86,70 @@ const TINY: f32 = 1.0 / 1_073_741_824.0;
 /// `sqrt(1/2)` rounded to f32: the lower end of the reduced `ln` argument.
 const SQRT_HALF_BITS: u32 = 0x3f35_04f3;
 
-/// `e^r ≈ 1 + r + r²·Q(r)` on `|r| ≤ ln2/2`, `Q = EXP_Q[0] + EXP_Q[1]·r +
-/// … + EXP_Q[4]·r⁴`: the minimax polynomial of degree 6 with f32
-/// coefficients and `1 + r` fixed, for the relative error of `e^r`
-/// (Sollya 8.0: `fpminimax(exp(x), [|2,...,6|], [|single...|],
-/// [-log(2)/2; log(2)/2], relative, floating, 1+x)`; its own error is
-/// 3.3·10⁻⁹ = 2⁻²⁸·²; degree 5 would be 1.0·10⁻⁷, more than half an ulp).
-const EXP_Q: [f32; 5] = [
-    0.499_999_9,    // 0.4999999105930328369140625
-    0.166_665_21,   // 0.16666521131992340087890625
-    4.166_896_3e-2, // 4.16689626872539520263671875e-2
-    8.368_669e-3,   // 8.36866907775402069091796875e-3
-    1.378_246e-3,   // 1.378246000967919826507568359375e-3
+/// `16/ln 2`, rounded to f32: `x·EXP_INV_STEP` counts steps of `ln2/16`.
+const EXP_INV_STEP: f32 = 23.083_12; // 23.0831203460693359375
+/// High part of `ln2/16`: `2839·2⁻¹⁶` (12 significant bits, so `n·EXP_STEP_HI`
+/// is exact for the `|n| ≤ 2¹¹` steps of a finite result).
+const EXP_STEP_HI: f32 = 2839.0 / 65536.0;
+/// Low part: `ln2/16 − EXP_STEP_HI`, rounded to f32.
+const EXP_STEP_LO: f32 = 1.996_636_5e-6; // 1.9966364561696536839008331299e-6
+/// `e^r ≈ 1 + r + r²·(EXP_C2 + EXP_C3·r)` on `|r| ≤ ln2/32`: the minimax
+/// polynomial of degree 3 with f32 coefficients and `1 + r` fixed, for the
+/// relative error (Sollya 8.0: `fpminimax(exp(x), [|2,3|], [|single...|],
+/// [-log(2)/32; log(2)/32], relative, floating, 1+x)`; its own error is
+/// 1.6·10⁻⁹ = 2⁻²⁹·²; `tools/polynomials.sollya`).
+const EXP_C2: f32 = 0.500_016_15; // 8388879·2⁻²⁴
+const EXP_C3: f32 = 0.166_667_18; // 11184845·2⁻²⁶
+/// `2^(j/16)` for `j = 0..16`, rounded to f32 (exponent field 127), as bits
+/// minus `j << 19`: adding `n16 << 19` for `n16 = 16·n + j` (the low 4 bits
+/// of `n16` land in bits 19..23 and cancel the `j << 19`) leaves the bits of
+/// `2^(j/16)·2ⁿ` wherever that is normal.
+const EXP_TABLE: [u32; 16] = [
+    0x3f80_0000,
+    0x3f7d_aac3,
+    0x3f7b_95c2,
+    0x3f79_c3d3,
+    0x3f78_37f0,
+    0x3f76_f532,
+    0x3f75_fed7,
+    0x3f75_583f,
+    0x3f75_04f3,
+    0x3f75_08a4,
+    0x3f75_672a,
+    0x3f76_248c,
+    0x3f77_44fd,
+    0x3f78_ccdf,
+    0x3f7a_c0c7,
+    0x3f7d_257d,
 ];
+/// The bits of `(2^(j/16) − s_j)/s_j` rounded to f32, `s_j` the rounded
+/// `2^(j/16)` of [`EXP_TABLE`]: the relative error of each entry (at most
+/// 2⁻²⁴·³), which [`exp_reduced`] adds to `q`; computed with mpmath at 100
+/// bits (`tools/polynomials.sollya` says how).
+const EXP_TABLE_CORRECTION: [u32; 16] = [
+    0x0000_0000,
+    0x3346_cb6a,
+    0xb24e_0611,
+    0x334b_2482,
+    0x3309_2801,
+    0x331b_85f2,
+    0xb305_1aa8,
+    0xb200_6c56,
+    0x3293_02ae,
+    0xb302_e5a2,
+    0x31b3_d0e5,
+    0x31d1_daf2,
+    0xb27c_e182,
+    0xb1b4_b0da,
+    0xb1d2_90be,
+    0x31b0_a147,
+];
+/// Below this `s·q` in [`exp_reduced`]'s `s + s·q` could be subnormal and
+/// still matter for the rounding (hardware that flushes it to zero, such
+/// as 32-bit ARM's NEON, would change the result), so [`exp_clamped`]
+/// computes those lanes 2³² higher and scales back. Above it, a subnormal
+/// `s·q` is below a quarter of an ulp of `s` and cannot change a bit.
+const EXP_RESCALE_BELOW: f32 = -69.0;
 
 /// `ln(1+f) ≈ f − f²/2 + f³·P(f)` on `sqrt(1/2) − 1 ≤ f < sqrt(2) − 1`,
 /// `P = LOG_P[0] + LOG_P[1]·f + … + LOG_P[7]·f⁷`: the minimax polynomial of
@@ -134,15 +186,6 @@ const LOG1P_UNIT_Q: [f32; 9] = [
     -3.312_434_8e-3, // -3.31243476830422878265380859375e-3
 ];
 
-/// `c[0] + c[1]·x + … + c[4]·x⁴` by Estrin's scheme, given `x2 = x²`:
-/// independent pairs instead of one chain of four multiply-adds.
-#[inline(always)]
-fn estrin5<L: Lanes>(x: F32s<L>, x2: F32s<L>, c: &[f32; 5]) -> F32s<L> {
-    let low = x * c[1] + c[0];
-    let high = (x * c[3] + c[2]) + x2 * c[4];
-    low + x2 * high
-}
-
 /// `c[0] + c[1]·x + … + c[7]·x⁷` by Estrin's scheme, given `x2 = x²`.
 #[inline(always)]
 fn estrin8<L: Lanes>(x: F32s<L>, x2: F32s<L>, c: &[f32; 8]) -> F32s<L> {
@@ -166,53 +209,92 @@ fn small_int_to_f32<L: Lanes>(bits: U32s<L>) -> F32s<L> {
 /// Results that would be subnormal (`x < −87.33654`) are `+0`.
 #[inline(always)]
 pub fn exp<L: Lanes>(x: F32s<L>) -> F32s<L> {
-    exp_impl::<L, true>(x)
+    // A register whose lanes are all NaN or in [−69, 69] needs no clamp, no
+    // rescaling and no overflow split; the other path gives those lanes
+    // the same bits, so the choice never shows in a result.
+    if x.abs().gt(-EXP_RESCALE_BELOW).any() {
+        exp_clamped::<L, true>(x)
+    } else {
+        exp_in_range(x)
+    }
 }
 
 /// `e^x` for `x ≤ 0` (or NaN): the same bits as [`exp`] there, without the
-/// overflow handling that only positive arguments need. For `0 < x ≤ 88.3`
+/// overflow handling that only positive arguments need. For `0 < x ≤ 87.3`
 /// it still agrees with [`exp`]; above that it is wrong.
 #[inline(always)]
 pub(crate) fn exp_nonpos<L: Lanes>(x: F32s<L>) -> F32s<L> {
-    exp_impl::<L, false>(x)
+    if x.lt(EXP_RESCALE_BELOW).any() {
+        exp_clamped::<L, false>(x)
+    } else {
+        exp_in_range(x)
+    }
 }
 
+/// The reduction shared by both paths: `n16 = round(x·16/ln2)` (held in the
+/// low bits of `t`), `r = x − n16·ln2/16` (Cody–Waite: `x − n16·EXP_STEP_HI`
+/// is exact), `q ≈ e^r − 1`, and the bits of `s = 2^(n16/16)` from the
+/// table (the bits of a normal float for `−2016 ≤ n16 ≤ 2031`). `e^x =
+/// s·(1 + q)`.
 #[inline(always)]
-fn exp_impl<L: Lanes, const POSITIVE: bool>(x: F32s<L>) -> F32s<L> {
-    // Clamp (compare + select: a NaN stays NaN): below EXP_LO the
-    // argument becomes EXP_FLUSH, whose n = −127 makes the scale +0 (and
-    // so the result). No shortcut for tiny x: for |x| < 2⁻²⁵ the result is
-    // exactly 1 either way (r = x, and r²·Q is far below half an ulp of
-    // r), so r² may be subnormal for |x| < 2⁻⁶³ without changing a bit,
-    // with or without flush-to-zero hardware; it costs time only in such
-    // lanes, on CPUs that are slow on subnormals.
-    let mut xc = x.lt(EXP_LO).select(EXP_FLUSH, x);
-    let over = x.gt(EXP_HI);
+fn exp_reduced<L: Lanes>(x: F32s<L>) -> (U32s<L>, F32s<L>) {
+    let t = x * EXP_INV_STEP + MAGIC;
+    let n16 = t - MAGIC;
+    let r = (x - n16 * EXP_STEP_HI) - n16 * EXP_STEP_LO;
+    let t_bits = t.to_bits();
+    // `s` is `2^(j/16)` rounded; adding its relative rounding error to `q`
+    // (beside `r`, off the polynomial's dependency chain) makes
+    // `s·(1 + q)` as accurate as if `s` were exact.
+    let correction = F32s::from_bits(t_bits.lookup16(&EXP_TABLE_CORRECTION));
+    let q = r * r * (r * EXP_C3 + EXP_C2) + (r + correction);
+    (t_bits.lookup16(&EXP_TABLE) + t_bits.shl::<19>(), q)
+}
+
+/// [`exp`] where every lane is a NaN or `−69 ≤ x ≤ 87.3`: `s + s·q`,
+/// nothing else. [`exp_clamped`] gives those lanes the same bits, which is
+/// what lets `exp` choose between them per register.
+#[inline(always)]
+fn exp_in_range<L: Lanes>(x: F32s<L>) -> F32s<L> {
+    let (s_bits, q) = exp_reduced(x);
+    let s = F32s::from_bits(s_bits);
+    s + s * q
+}
+
+/// [`exp`] for any input. Lanes below [`EXP_RESCALE_BELOW`] are computed
+/// as `(s' + s'·q)·2⁻³²` with `s' = s·2³²` (no subnormal on the way; the
+/// result is normal down to `EXP_LO`, so the scaling back is exact), and
+/// with `POSITIVE`, lanes above 0 as `(s/2 + s/2·q)·2`, since `s` itself
+/// overflows for `n16 ≥ 2032` (`x ≥ 87.98`). Every other lane computes
+/// `s + s·q` exactly as [`exp_in_range`] (scaled by an exact 1, or by a
+/// power of two that makes no subnormal): the same bits. Below `EXP_LO`
+/// the result is `+0`, above `EXP_HI` `+∞`; the reduction of such lanes
+/// (even of ±∞) is garbage that the final selects replace.
+#[inline(always)]
+fn exp_clamped<L: Lanes, const POSITIVE: bool>(x: F32s<L>) -> F32s<L> {
+    let (s_bits, q) = exp_reduced(x);
+    let low = x.lt(EXP_RESCALE_BELOW);
+    // Exponent offsets as bit patterns (+32, −1, 0) and the matching
+    // exact factors (2⁻³², 2, 1).
+    let (offset, factor) = if POSITIVE {
+        let pos = x.gt(0.0);
+        (
+            low.select(
+                f32::from_bits(32 << 23),
+                pos.select(f32::from_bits(0xff80_0000), 0.0),
+            ),
+            low.select(1.0 / 4_294_967_296.0, pos.select(2.0, 1.0)),
+        )
+    } else {
+        (
+            low.select(f32::from_bits(32 << 23), 0.0),
+            low.select(1.0 / 4_294_967_296.0, 1.0),
+        )
+    };
+    let s = F32s::from_bits(s_bits + offset.to_bits());
+    let y = (s + s * q) * factor;
+    let y = x.lt(EXP_LO).select(0.0, y);
     if POSITIVE {
-        xc = over.select(EXP_HI, xc);
-    }
-    // n = round(x·log2e), in the low bits of t.
-    let t = xc * LOG2E + MAGIC;
-    let n = t - MAGIC;
-    // r = x − n·ln2 in two steps (x − n·LN2_HI is exact).
-    let r = (xc - n * LN2_HI) - n * LN2_LO;
-    let r2 = r * r;
-    let mut p = (r2 * estrin5(r, r2, &EXP_Q) + r) + 1.0;
-    let mut t = t;
-    if POSITIVE {
-        // n can reach 128, whose 2ⁿ is not an f32: use 2·2ⁿ⁻¹ for x > 0
-        // (p + p is exact, so the result is the same where both exist).
-        let pos = xc.gt(0.0);
-        t = pos.select(t - 1.0, t);
-        p = pos.select(p + p, p);
-    }
-    // 2ⁿ: the bits of t are 0x4b40_0000 + n; (n + 127) << 23 (+0 for
-    // n = −127).
-    let biased = t.to_bits() + 127u32.wrapping_sub(MAGIC.to_bits());
-    let scale = biased.shl::<23>().to_f32s();
-    let y = p * scale;
-    if POSITIVE {
-        over.select(f32::INFINITY, y)
+        x.gt(EXP_HI).select(f32::INFINITY, y)
     } else {
         y
     }
