@@ -559,6 +559,43 @@ fn bit_identical_on_every_isa_for_every_length_and_offset() {
     println!("{compared} output words compared across {isas:?}");
 }
 
+/// BCE on probabilities takes one logarithm instead of two for a register
+/// whose targets are all 0 or 1: with every target hard (so every register
+/// of every ISA takes that path, while scalar decides element by element)
+/// and with one soft target somewhere (so one register takes the general
+/// path), every ISA gives the scalar bits, and hard targets give the bits
+/// of the same elements inside a soft call.
+#[test]
+fn bce_with_hard_targets_is_bit_identical_on_every_isa() {
+    let data = Data::new(23, 300 + OFFSETS);
+    let mut rng = Rng(5);
+    let hard: Vec<f32> = (0..data.y.len()).map(|_| rng.target(false)).collect();
+    let isas: Vec<Isa> = Isa::available().collect();
+    for len in 1..=300 {
+        for offset in 0..OFFSETS {
+            let range = offset..offset + len;
+            let p = &data.p[range.clone()];
+            let w = &data.w[range.clone()];
+            let mut one_soft = hard[range.clone()].to_vec();
+            one_soft[len / 2] = 0.375;
+            for y in [&hard[range.clone()], &one_soft[..]] {
+                for case in [
+                    Case::Bce(BinaryCrossEntropy::new()),
+                    Case::Bce(BinaryCrossEntropy::new().with_weight(w)),
+                ] {
+                    let reference = all_verbs(case.with_isa(Isa::Scalar), p, y);
+                    for &isa in &isas {
+                        assert!(
+                            all_verbs(case.with_isa(isa), p, y) == reference,
+                            "{case:?} with hard targets differs on {isa} at len {len}, offset {offset}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The per-class broadcast is exactly a per-element pos_weight: compared
 /// with `pw[i % C]` on a single-element call, for C around the 64-lane
 /// chunk (1, 5, 63, 64, 65, 100, 200) and lengths with tails.

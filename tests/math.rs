@@ -118,7 +118,7 @@ fn specs() -> [Spec; 5] {
             name: "exp",
             reference: f64::exp,
             in_domain: |x| (EXP_LO..=EXP_HI).contains(&x),
-            bound_ulp: 1.0,
+            bound_ulp: 0.6,
         },
         Spec {
             function: Function::Ln,

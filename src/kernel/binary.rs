@@ -20,7 +20,9 @@
 //! convention below could hide it, a final compare + select restores it).
 
 use super::pointwise::PointwiseKernel;
-use crate::simd::math::{exp_nonpos, ln, ln_one_minus_prob, ln_prob, log1p_unit};
+use crate::simd::math::{
+    exp_nonpos, ln, ln_one_minus_prob, ln_prob, ln_prob_or_complement, log1p_unit,
+};
 use crate::simd::{F32s, Lanes, M32s};
 
 /// `a·b`, except `0` where `a == 0` (so that `0·∞ = 0`: a zero coefficient
@@ -91,9 +93,18 @@ pub struct BceKernel;
 impl PointwiseKernel for BceKernel {
     #[inline(always)]
     fn eval<L: Lanes>(self, p: F32s<L>, y: F32s<L>) -> (F32s<L>, F32s<L>) {
-        let ln_p = ln_prob(p).at_least(-100.0);
-        let ln_q = ln_one_minus_prob(p).at_least(-100.0);
-        let value = -(y * ln_p + (1.0 - y) * ln_q);
+        // Hard targets (every lane's y is 0 or 1, the usual case) need one
+        // of the two logs: `1·ln p + 0·ln q` is `ln p` and `0·ln p + 1·ln q`
+        // is `ln q` to the bit (the logs are ≤ 0 and clamped finite, and
+        // neither is −0), so the branch never shows in a result.
+        let soft = y.eq(0.0).select(0.0, y.eq(1.0).select(0.0, 1.0));
+        let value = if soft.gt(0.0).any() {
+            let ln_p = ln_prob(p).at_least(-100.0);
+            let ln_q = ln_one_minus_prob(p).at_least(-100.0);
+            -(y * ln_p + (1.0 - y) * ln_q)
+        } else {
+            -ln_prob_or_complement(p, y.eq(0.0)).at_least(-100.0)
+        };
         let den = ((1.0 - p) * p).at_least(1e-12);
         (value, (p - y) / den)
     }

@@ -65,7 +65,7 @@
 //! NaN in gives NaN out for every function (except `pow(NaN, 0) = 1`, as in
 //! C's `pow`); which NaN is unspecified.
 
-use super::{F32s, Lanes, U32s};
+use super::{F32s, Lanes, M32s, U32s};
 
 /// 1.5·2²³: adding it rounds to an integer, which lands in the low mantissa
 /// bits (valid for |v| < 2²²).
@@ -388,6 +388,30 @@ pub(crate) fn ln_one_minus_prob<L: Lanes>(p: F32s<L>) -> F32s<L> {
     u.eq(0.0).select(f32::NEG_INFINITY, r)
 }
 
+/// `ln(1 − p)` where `complement` is set, `ln p` elsewhere, for a
+/// probability `p ∈ [0, 1]` (or NaN, which propagates): the bits of
+/// [`ln_one_minus_prob`] and [`ln_prob`] lane by lane, for one polynomial
+/// instead of two (BCE with hard targets needs one of the two logs per
+/// element). Both reductions are formed and the one each lane needs is
+/// selected before [`log_reduced`], whose tiny-`f` guard changes nothing for
+/// `ln_prob`'s exact split (`f` is 0 or at least 2⁻²⁴ there).
+#[inline(always)]
+pub(crate) fn ln_prob_or_complement<L: Lanes>(p: F32s<L>, complement: M32s<L>) -> F32s<L> {
+    // ln_one_minus_prob's reduction: u + err == 1 − p exactly.
+    let u = 1.0 - p;
+    let err = (1.0 - u) - p;
+    // ln_core's: a subnormal p is its integer mantissa times 2⁻¹⁴⁹.
+    let bits = p.to_bits();
+    let subnormal = (bits & 0x7f80_0000).to_f32s().eq(0.0);
+    let xs = subnormal.select(small_int_to_f32(bits & 0x007f_ffff), p);
+    let (f, k, kb) = split_normal(complement.select(u, xs).to_bits());
+    let f = complement.select(f + err * inverse_scale(kb), f);
+    let k = k + complement.select(0.0, subnormal.select(-149.0, 0.0));
+    let r = log_reduced::<L, true>(f, k);
+    let r = complement.select(u.eq(0.0).select(f32::NEG_INFINITY, r), r);
+    p.is_number().select(r, p)
+}
+
 /// [`ln`] without its special values: correct for positive finite `x`
 /// (subnormals included); `±0` gives `≈ −191.3`; negative, infinite and
 /// NaN inputs give garbage.
@@ -600,6 +624,34 @@ mod tests {
             );
             b += STEP;
         }
+        // The merged probability log gives each of them, at every STEP-th
+        // pattern of [0, 1] and at the ends.
+        let (yes, no) = (l.splat(0.0).eq(0.0), l.splat(0.0).eq(1.0));
+        let mut b = 0u32;
+        let mut ends = [0.0f32, -0.0, 1.0, f32::from_bits(1)].into_iter();
+        loop {
+            let p = if b <= 0x3f80_0000 {
+                f32::from_bits(b)
+            } else if let Some(p) = ends.next() {
+                p
+            } else {
+                break;
+            };
+            let v = l.splat(p);
+            assert_eq!(
+                ln_prob_or_complement(v, no).raw().to_bits(),
+                ln_prob(v).raw().to_bits(),
+                "ln({p:e}), merged"
+            );
+            assert_eq!(
+                ln_prob_or_complement(v, yes).raw().to_bits(),
+                ln_one_minus_prob(v).raw().to_bits(),
+                "ln(1 − {p:e}), merged"
+            );
+            b = b.saturating_add(STEP);
+        }
+        assert!(ln_prob_or_complement(l.splat(f32::NAN), yes).raw().is_nan());
+        assert!(ln_prob_or_complement(l.splat(f32::NAN), no).raw().is_nan());
         assert_eq!(ln_one_minus_prob(l.splat(1.0)).raw(), f32::NEG_INFINITY);
         assert_eq!(ln_one_minus_prob(l.splat(0.0)).raw().to_bits(), 0);
         assert!(ln_prob(l.splat(0.0)).raw() < -100.0 && ln_prob(l.splat(-0.0)).raw() < -100.0);
