@@ -20,6 +20,7 @@
 //! convention below could hide it, a final compare + select restores it).
 
 use super::pointwise::PointwiseKernel;
+use crate::arch::SMALL_CODE;
 use crate::simd::math::{
     exp_nonpos, ln, ln_one_minus_prob, ln_prob, ln_prob_or_complement, log1p_unit,
 };
@@ -96,9 +97,10 @@ impl PointwiseKernel for BceKernel {
         // Hard targets (every lane's y is 0 or 1, the usual case) need one
         // of the two logs: `1·ln p + 0·ln q` is `ln p` and `0·ln p + 1·ln q`
         // is `ln q` to the bit (the logs are ≤ 0 and clamped finite, and
-        // neither is −0), so the branch never shows in a result.
+        // neither is −0), so the branch never shows in a result. Where
+        // flash counts more than speed, only the general path is compiled.
         let soft = y.eq(0.0).select(0.0, y.eq(1.0).select(0.0, 1.0));
-        let value = if soft.gt(0.0).any() {
+        let value = if SMALL_CODE || soft.gt(0.0).any() {
             let ln_p = ln_prob(p).at_least(-100.0);
             let ln_q = ln_one_minus_prob(p).at_least(-100.0);
             -(y * ln_p + (1.0 - y) * ln_q)

@@ -66,6 +66,7 @@
 //! C's `pow`); which NaN is unspecified.
 
 use super::{F32s, Lanes, M32s, U32s};
+use crate::arch::SMALL_CODE;
 
 /// 1.5·2²³: adding it rounds to an integer, which lands in the low mantissa
 /// bits (valid for |v| < 2²²).
@@ -211,8 +212,9 @@ fn small_int_to_f32<L: Lanes>(bits: U32s<L>) -> F32s<L> {
 pub fn exp<L: Lanes>(x: F32s<L>) -> F32s<L> {
     // A register whose lanes are all NaN or in [−69, 69] needs no clamp, no
     // rescaling and no overflow split; the other path gives those lanes
-    // the same bits, so the choice never shows in a result.
-    if x.abs().gt(-EXP_RESCALE_BELOW).any() {
+    // the same bits, so the choice never shows in a result. Where flash
+    // counts more than speed, only the path for every input is compiled.
+    if SMALL_CODE || x.abs().gt(-EXP_RESCALE_BELOW).any() {
         exp_clamped::<L, true>(x)
     } else {
         exp_in_range(x)
@@ -224,7 +226,7 @@ pub fn exp<L: Lanes>(x: F32s<L>) -> F32s<L> {
 /// it still agrees with [`exp`]; above that it is wrong.
 #[inline(always)]
 pub(crate) fn exp_nonpos<L: Lanes>(x: F32s<L>) -> F32s<L> {
-    if x.lt(EXP_RESCALE_BELOW).any() {
+    if SMALL_CODE || x.lt(EXP_RESCALE_BELOW).any() {
         exp_clamped::<L, false>(x)
     } else {
         exp_in_range(x)
