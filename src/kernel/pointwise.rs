@@ -184,7 +184,38 @@ pub fn run<L: Lanes, K: PointwiseKernel, const MODE: u8, const WEIGHT: bool, con
 
     let done = full_chunks * VIRTUAL_LANES;
     let rem = n - done;
-    if rem > 0 {
+    if rem > 0 && rem.is_multiple_of(width) {
+        // The tail fills whole registers (always so on the scalar path,
+        // where a register is one element): they are read and written in
+        // place, no padded copy (which on a microcontroller was most of a
+        // call's stack). The same registers run as through the copies.
+        let weight_ptr = weights.as_mut().map_or(core::ptr::null(), Periodic::window);
+        let param_ptr = params.as_mut().map_or(core::ptr::null(), Periodic::window);
+        #[allow(clippy::cast_precision_loss)] // rem < 64 is exact in f32
+        let valid = l.splat(rem as f32);
+        // SAFETY: the tail chunk computes rem / width registers, i.e. the
+        // rem elements done..n of input, target and (in writing modes)
+        // out, all of length n (checked above); with WEIGHT / PARAM,
+        // `window` points at 64 readable f32.
+        unsafe {
+            chunk_body::<L, K, WEIGHT, PARAM>(
+                l,
+                kernel,
+                m,
+                &mut acc,
+                Streams {
+                    input: input.as_ptr().add(done),
+                    target: target.as_ptr().add(done),
+                    weight: weight_ptr,
+                    param: param_ptr,
+                    out: out.as_mut_ptr().wrapping_add(done),
+                },
+                scale_v,
+                Some((valid, rem / width)),
+            );
+        }
+        acc.end_chunk(l);
+    } else if rem > 0 {
         let mut x = [K::PAD_INPUT; VIRTUAL_LANES];
         let mut y = [K::PAD_TARGET; VIRTUAL_LANES];
         let mut w = [0.0f32; VIRTUAL_LANES];
@@ -390,7 +421,8 @@ fn copy_prefix(dst: &mut [f32], src: &[f32]) {
 /// `s.input`, `s.target` (and `s.weight` with `WEIGHT`, `s.param` with
 /// `PARAM`) must be readable for 64 f32; `s.out` writable (and, in
 /// [`mode::GRAD_ACCUMULATE`], readable) for 64 f32 unless `m` is
-/// [`mode::VALUE`]. `m` is one of [`mode`]'s first four constants.
+/// [`mode::VALUE`]. With `tail = Some((_, regs))`, `regs·WIDTH` f32
+/// suffice for `s.input`, `s.target` and `s.out`. `m` is one of [`mode`]'s first four constants.
 /// `L::WIDTH * L::REGS == 64` (checked by [`run`] before any call), so the
 /// `REGS` registers of a chunk cover exactly those 64 elements.
 #[inline(always)]
