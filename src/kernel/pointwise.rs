@@ -148,31 +148,18 @@ pub fn run<L: Lanes, K: PointwiseKernel, const MODE: u8, const WEIGHT: bool, con
     };
 
     for chunk in 0..full_chunks {
-        let base = chunk * VIRTUAL_LANES;
-        let weight_ptr = weights.as_mut().map_or(core::ptr::null(), Periodic::window);
-        let param_ptr = params.as_mut().map_or(core::ptr::null(), Periodic::window);
-        // SAFETY: base + 64 <= full_chunks * 64 <= n, and input, target and
+        let s = streams_at(
+            input,
+            target,
+            out,
+            chunk * VIRTUAL_LANES,
+            weights.as_mut(),
+            params.as_mut(),
+        );
+        // SAFETY: chunk·64 + 64 <= full_chunks·64 <= n, and input, target and
         // (in writing modes) out all have length n, checked above; with
         // WEIGHT / PARAM, `window` points at 64 readable f32.
-        unsafe {
-            chunk_body::<L, K, WEIGHT, PARAM>(
-                l,
-                kernel,
-                m,
-                &mut acc,
-                Streams {
-                    input: input.as_ptr().add(base),
-                    target: target.as_ptr().add(base),
-                    weight: weight_ptr,
-                    param: param_ptr,
-                    // wrapping: in VALUE mode `out` may be empty and is
-                    // never read.
-                    out: out.as_mut_ptr().wrapping_add(base),
-                },
-                scale_v,
-                None,
-            );
-        }
+        unsafe { chunk_body::<L, K, WEIGHT, PARAM>(l, kernel, m, &mut acc, s, scale_v, None) };
         acc.end_chunk(l);
         if let Some(w) = weights.as_mut() {
             w.advance();
@@ -189,31 +176,14 @@ pub fn run<L: Lanes, K: PointwiseKernel, const MODE: u8, const WEIGHT: bool, con
         // where a register is one element): they are read and written in
         // place, no padded copy (which on a microcontroller was most of a
         // call's stack). The same registers run as through the copies.
-        let weight_ptr = weights.as_mut().map_or(core::ptr::null(), Periodic::window);
-        let param_ptr = params.as_mut().map_or(core::ptr::null(), Periodic::window);
+        let s = streams_at(input, target, out, done, weights.as_mut(), params.as_mut());
         #[allow(clippy::cast_precision_loss)] // rem < 64 is exact in f32
-        let valid = l.splat(rem as f32);
+        let tail = Some((l.splat(rem as f32), rem / width));
         // SAFETY: the tail chunk computes rem / width registers, i.e. the
         // rem elements done..n of input, target and (in writing modes)
         // out, all of length n (checked above); with WEIGHT / PARAM,
         // `window` points at 64 readable f32.
-        unsafe {
-            chunk_body::<L, K, WEIGHT, PARAM>(
-                l,
-                kernel,
-                m,
-                &mut acc,
-                Streams {
-                    input: input.as_ptr().add(done),
-                    target: target.as_ptr().add(done),
-                    weight: weight_ptr,
-                    param: param_ptr,
-                    out: out.as_mut_ptr().wrapping_add(done),
-                },
-                scale_v,
-                Some((valid, rem / width)),
-            );
-        }
+        unsafe { chunk_body::<L, K, WEIGHT, PARAM>(l, kernel, m, &mut acc, s, scale_v, tail) };
         acc.end_chunk(l);
     } else if rem > 0 {
         let mut x = [K::PAD_INPUT; VIRTUAL_LANES];
@@ -379,6 +349,28 @@ struct Streams {
     out: *mut f32,
 }
 
+/// The chunk starting at element `base`, read (and written) in place, with
+/// the current windows of the periodic streams. Only pointers: whether
+/// they may be dereferenced is [`chunk_body`]'s contract (wrapping, since in
+/// [`mode::VALUE`] `out` may be empty and is never read).
+#[inline(always)]
+fn streams_at(
+    input: &[f32],
+    target: &[f32],
+    out: &mut [f32],
+    base: usize,
+    weights: Option<&mut Periodic<'_, '_>>,
+    params: Option<&mut Periodic<'_, '_>>,
+) -> Streams {
+    Streams {
+        input: input.as_ptr().wrapping_add(base),
+        target: target.as_ptr().wrapping_add(base),
+        weight: weights.map_or(core::ptr::null(), Periodic::window),
+        param: params.map_or(core::ptr::null(), Periodic::window),
+        out: out.as_mut_ptr().wrapping_add(base),
+    }
+}
+
 /// [`copy_prefix`] by 16-element blocks (one vector move each; a plain
 /// element loop here was not vectorized, and a small call with a
 /// per-class parameter spent a third of its time tiling it).
@@ -422,7 +414,8 @@ fn copy_prefix(dst: &mut [f32], src: &[f32]) {
 /// `PARAM`) must be readable for 64 f32; `s.out` writable (and, in
 /// [`mode::GRAD_ACCUMULATE`], readable) for 64 f32 unless `m` is
 /// [`mode::VALUE`]. With `tail = Some((_, regs))`, `regs·WIDTH` f32
-/// suffice for `s.input`, `s.target` and `s.out`. `m` is one of [`mode`]'s first four constants.
+/// suffice for `s.input`, `s.target` and `s.out`. `m` is one of
+/// [`mode`]'s first four constants.
 /// `L::WIDTH * L::REGS == 64` (checked by [`run`] before any call), so the
 /// `REGS` registers of a chunk cover exactly those 64 elements.
 #[inline(always)]

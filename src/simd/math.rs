@@ -9,7 +9,7 @@
 //! - `exp` by a 16-entry table: `x = (16n + j)·ln2/16 + r`, `|r| ≤ ln2/32`
 //!   (Cody–Waite: `ln2/16` split in two, the first part short enough that
 //!   `(16n + j)·hi` is exact), `e^x = 2ⁿ·2^(j/16)·e^r` with `2^(j/16)` and
-//!   its rounding error looked up (one permute per register) and `e^r − 1`
+//!   its rounding error looked up (`Lanes::lookup16_u`) and `e^r − 1`
 //!   a degree-3 polynomial; `ln` by Cody–Waite with `ln 2` split in two
 //!   (`0.693359375 − 2.12194440·10⁻⁴`); minimax polynomials of the lowest
 //!   degree that keeps the bound, fitted offline with f32 coefficients
