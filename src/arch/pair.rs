@@ -154,6 +154,17 @@ impl<L: Lanes, const R: usize> Lanes for Pair<L, R> {
         both!(self.or_u(a, b))
     }
     #[inline(always)]
+    fn load_partial(self, src: &[f32]) -> Self::V {
+        let (low, high) = src.split_at(src.len().min(L::WIDTH));
+        [self.0.load_partial(low), self.0.load_partial(high)]
+    }
+    #[inline(always)]
+    fn store_partial(self, dst: &mut [f32], v: Self::V) {
+        let (low, high) = dst.split_at_mut(dst.len().min(L::WIDTH));
+        self.0.store_partial(low, v[0]);
+        self.0.store_partial(high, v[1]);
+    }
+    #[inline(always)]
     fn lookup16_u(self, table: &[u32; 16], index: Self::U) -> Self::U {
         [
             self.0.lookup16_u(table, index[0]),

@@ -157,6 +157,19 @@ impl<S: Simd, const R: usize> Lanes for PulpLanes<S, R> {
         self.0.wrapping_dyn_shr_u32s(a, self.0.splat_u32s(SHIFT))
     }
     #[inline(always)]
+    fn load_partial(self, src: &[f32]) -> S::f32s {
+        // At most WIDTH elements: pulp's mask counts lanes in a u32.
+        self.0
+            .partial_load_f32s(src.get(..S::F32_LANES).unwrap_or(src))
+    }
+    #[inline(always)]
+    fn store_partial(self, dst: &mut [f32], v: S::f32s) {
+        let n = dst.len().min(S::F32_LANES);
+        if let Some(d) = dst.get_mut(..n) {
+            self.0.partial_store_f32s(d, v);
+        }
+    }
+    #[inline(always)]
     fn lookup16_u(self, table: &[u32; 16], index: S::u32s) -> S::u32s {
         lookup16::<S>(table, index)
     }

@@ -119,6 +119,16 @@ impl Lanes for Scalar {
         a.wrapping_shl(SHIFT)
     }
     #[inline(always)]
+    fn load_partial(self, src: &[f32]) -> f32 {
+        src.first().copied().unwrap_or(0.0)
+    }
+    #[inline(always)]
+    fn store_partial(self, dst: &mut [f32], v: f32) {
+        if let Some(d) = dst.first_mut() {
+            *d = v;
+        }
+    }
+    #[inline(always)]
     fn lookup16_u(self, table: &[u32; 16], index: u32) -> u32 {
         table[(index & 15) as usize]
     }

@@ -131,6 +131,20 @@ impl Lanes for Wide {
         a >> SHIFT
     }
     #[inline(always)]
+    fn load_partial(self, src: &[f32]) -> f32x4 {
+        let mut lanes = [0.0f32; 4];
+        for (d, s) in lanes.iter_mut().zip(src) {
+            *d = *s;
+        }
+        f32x4::from(lanes)
+    }
+    #[inline(always)]
+    fn store_partial(self, dst: &mut [f32], v: f32x4) {
+        for (d, s) in dst.iter_mut().zip(v.to_array()) {
+            *d = s;
+        }
+    }
+    #[inline(always)]
     fn lookup16_u(self, table: &[u32; 16], index: u32x4) -> u32x4 {
         u32x4::from(index.to_array().map(|i| table[(i & 15) as usize]))
     }

@@ -136,4 +136,13 @@ pub trait Lanes: Copy {
     /// Lane `i` is `table[index_i & 15]`: a 16-entry table lookup (one
     /// permute on AVX-512, two and a blend on AVX2, a byte shuffle on NEON).
     fn lookup16_u(self, table: &[u32; 16], index: Self::U) -> Self::U;
+
+    /// The first `min(src.len(), WIDTH)` f32 of `src` in the low lanes,
+    /// `+0.0` in the others, without reading past `src` (a masked load on
+    /// AVX2 and AVX-512): a chunk's partial last register without a
+    /// padded copy.
+    fn load_partial(self, src: &[f32]) -> Self::V;
+    /// Writes the low `min(dst.len(), WIDTH)` lanes of `v` to `dst`, and
+    /// nothing past it (a masked store on AVX2 and AVX-512).
+    fn store_partial(self, dst: &mut [f32], v: Self::V);
 }

@@ -14,62 +14,66 @@ use crate::arch::scalar::Scalar;
 use crate::simd::accumulate::{Accumulator, Total};
 use crate::simd::{F32s, Lanes, VIRTUAL_LANES};
 
-/// A row's classes in 64-class chunks: full chunks are read in place,
-/// the tail (if `C % 64 != 0`) from padded stack copies made once per row
-/// (logits padded with NaN for pass A and −∞ for B and C, targets and
-/// weights with 0). No closures on the hot path: each pass is a plain
-/// loop over `0..chunks()` (closures are not always inlined into the
-/// target-feature context, and a call per register costs 5×).
+/// A row's classes in 64-class chunks: full chunks are read in place, the
+/// last, partial one (if `C % 64 != 0`) by masked loads of its partial
+/// register (logits padded with NaN for pass A and −∞ for B and C, targets
+/// and weights with 0), and written by masked stores: no copies, nothing
+/// read or written past the row. No closures on the hot path: each pass is
+/// a plain loop over `0..chunks()` (closures are not always inlined into
+/// the target-feature context, and a call per register costs 5×).
 struct Row<'a> {
     x: &'a [f32],
     t: Option<&'a [f32]>,
     w: Option<&'a [f32]>,
     full: usize,
     rem: usize,
-    tail: Option<Tail>,
 }
 
-/// The padded copies of a row's last, partial chunk.
-struct Tail {
-    x_nan: [f32; VIRTUAL_LANES],
-    x_neg_inf: [f32; VIRTUAL_LANES],
-    t: [f32; VIRTUAL_LANES],
-    w: [f32; VIRTUAL_LANES],
-}
-
-/// `src[start..]` (at most 64 elements) padded to 64 with `pad`.
+/// Register `reg` of chunk `i` of a row-long slice: in place in a full
+/// chunk (`i < full`), else by a masked load (`+0.0` past the end).
 #[inline(always)]
-fn padded(src: &[f32], start: usize, pad: f32) -> [f32; VIRTUAL_LANES] {
-    let mut buf = [pad; VIRTUAL_LANES];
-    for (d, s) in buf.iter_mut().zip(src.get(start..).unwrap_or(&[])) {
-        *d = *s;
+fn load_reg<L: Lanes>(l: L, src: &[f32], full: usize, i: usize, reg: usize) -> F32s<L> {
+    let off = i * VIRTUAL_LANES + reg * L::WIDTH;
+    if i < full {
+        load_at(l, src, off)
+    } else {
+        F32s::from_raw(l, l.load_partial(src.get(off..).unwrap_or(&[])))
     }
-    buf
+}
+
+/// Writes (or adds) register `reg` of chunk `i` of a row-long slice: in
+/// place in a full chunk, else the lanes before the end by a masked store.
+#[inline(always)]
+fn store_reg<L: Lanes>(
+    l: L,
+    dst: &mut [f32],
+    full: usize,
+    (i, reg): (usize, usize),
+    v: F32s<L>,
+    accumulate: bool,
+) {
+    let off = i * VIRTUAL_LANES + reg * L::WIDTH;
+    if i < full {
+        store_at(l, dst, off, v, accumulate);
+    } else if let Some(d) = dst.get_mut(off..) {
+        let v = if accumulate {
+            F32s::from_raw(l, l.load_partial(d)) + v
+        } else {
+            v
+        };
+        l.store_partial(d, v.raw());
+    }
 }
 
 impl<'a> Row<'a> {
     #[inline(always)]
     fn new(x: &'a [f32], t: Option<&'a [f32]>, w: Option<&'a [f32]>) -> Self {
-        let full = x.len() / VIRTUAL_LANES;
-        let rem = x.len() % VIRTUAL_LANES;
-        let start = full * VIRTUAL_LANES;
-        let tail = if rem > 0 {
-            Some(Tail {
-                x_nan: padded(x, start, f32::NAN),
-                x_neg_inf: padded(x, start, f32::NEG_INFINITY),
-                t: padded(t.unwrap_or(&[]), start, 0.0),
-                w: padded(w.unwrap_or(&[]), start, 0.0),
-            })
-        } else {
-            None
-        };
         Self {
             x,
             t,
             w,
-            full,
-            rem,
-            tail,
+            full: x.len() / VIRTUAL_LANES,
+            rem: x.len() % VIRTUAL_LANES,
         }
     }
 
@@ -90,40 +94,24 @@ impl<'a> Row<'a> {
         (i * VIRTUAL_LANES, n_valid)
     }
 
-    /// The 64 elements of chunk `i` of `src` (the row's own slice), or of
-    /// the tail copy `tail`.
+    /// Register `reg` of chunk `i`'s logits, `pad` past the row's end.
     #[inline(always)]
-    fn pick<'s>(
-        &'s self,
-        src: &'s [f32],
-        i: usize,
-        tail: impl Fn(&'s Tail) -> &'s [f32],
-    ) -> &'s [f32] {
+    fn x<L: Lanes>(&self, l: L, i: usize, reg: usize, pad: f32) -> F32s<L> {
+        let x = load_reg(l, self.x, self.full, i, reg);
         if i < self.full {
-            let start = i * VIRTUAL_LANES;
-            src.get(start..start + VIRTUAL_LANES).unwrap_or(&[])
+            x
         } else {
-            self.tail.as_ref().map_or(&[], tail)
+            #[allow(clippy::cast_precision_loss)] // rem < 64
+            let rem = self.rem as f32;
+            lane_index(l, reg).lt(rem).select(x, pad)
         }
-    }
-
-    /// Chunk `i`'s logits, the tail padded with NaN (pass A).
-    #[inline(always)]
-    fn x_nan(&self, i: usize) -> &[f32] {
-        self.pick(self.x, i, |t| &t.x_nan)
-    }
-
-    /// Chunk `i`'s logits, the tail padded with −∞ (passes B and C).
-    #[inline(always)]
-    fn x_neg_inf(&self, i: usize) -> &[f32] {
-        self.pick(self.x, i, |t| &t.x_neg_inf)
     }
 
     /// Register `reg` of chunk `i`'s weights (1 without weights).
     #[inline(always)]
     fn weight<L: Lanes>(&self, l: L, i: usize, reg: usize) -> F32s<L> {
         match self.w {
-            Some(w) => load_at(l, self.pick(w, i, |t| &t.w), reg * L::WIDTH),
+            Some(w) => load_reg(l, w, self.full, i, reg),
             None => l.splat(1.0),
         }
     }
@@ -131,34 +119,7 @@ impl<'a> Row<'a> {
     /// Register `reg` of chunk `i`'s targets (probability targets only).
     #[inline(always)]
     fn target<L: Lanes>(&self, l: L, i: usize, reg: usize) -> Option<F32s<L>> {
-        self.t
-            .map(|t| load_at(l, self.pick(t, i, |t| &t.t), reg * L::WIDTH))
-    }
-}
-
-/// Chunk `start..start + n_valid` of a gradient row: in place when full,
-/// else a padded copy that [`write_back`] copies out.
-#[inline(always)]
-fn grad_chunk<'g>(
-    g: &'g mut [f32],
-    start: usize,
-    n_valid: usize,
-    tail: &'g mut [f32; VIRTUAL_LANES],
-) -> &'g mut [f32] {
-    if n_valid == VIRTUAL_LANES {
-        return g.get_mut(start..start + VIRTUAL_LANES).unwrap_or(&mut []);
-    }
-    *tail = padded(g, start, 0.0);
-    tail
-}
-
-/// Copies a tail chunk's padded copy back into the gradient row.
-#[inline(always)]
-fn write_back(g: &mut [f32], start: usize, n_valid: usize, tail: &[f32; VIRTUAL_LANES]) {
-    if n_valid < VIRTUAL_LANES {
-        for (d, s) in g.get_mut(start..).unwrap_or(&mut []).iter_mut().zip(tail) {
-            *d = *s;
-        }
+        self.t.map(|t| load_reg(l, t, self.full, i, reg))
     }
 }
 
@@ -171,7 +132,6 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
     let store_e = mode == Mode::Overwrite;
     let mut sample_errors = None;
     let mut samples = SampleSum::new(&mut sample_errors);
-    let mut g_tail = [0.0f32; VIRTUAL_LANES];
     for row_index in 0..p.n {
         let base = row_index * c;
         let Some(x_row) = p.logits.get(base..base + c) else {
@@ -199,9 +159,8 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
         let mut mass_errors = None;
         let mut mass = Accumulator::new(l, &mut mass_errors);
         for i in 0..chunks {
-            let x = row.x_nan(i);
             for reg in 0..L::REGS {
-                peaks.push(l, reg, load_at(l, x, reg * L::WIDTH));
+                peaks.push(l, reg, row.x(l, i, reg, f32::NAN));
             }
             if t_row.is_some() {
                 let (_, n_valid) = row.span(i);
@@ -227,15 +186,13 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
         let mut sigma = Accumulator::new(l, &mut sigma_errors);
         let mut class_sum = Accumulator::new(l, &mut class_errors);
         for i in 0..chunks {
-            let (start, n_valid) = row.span(i);
-            let x = row.x_neg_inf(i);
+            let (_, n_valid) = row.span(i);
             let mut e_dst = match grad_row.as_deref_mut() {
-                Some(g) if store_e => Some(grad_chunk(g, start, n_valid, &mut g_tail)),
+                Some(g) if store_e => Some(g),
                 _ => None,
             };
             for reg in 0..L::REGS {
-                let off = reg * L::WIDTH;
-                let (d, e, term) = exp_gap(m_l, load_at(l, x, off));
+                let (d, e, term) = exp_gap(m_l, row.x(l, i, reg, f32::NEG_INFINITY));
                 sigma.add(reg, term);
                 if setup.second_sum {
                     let valid = lane_valid(l, reg, n_valid) * act;
@@ -243,15 +200,12 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
                     class_sum.add(reg, mul_or_zero(b, d));
                 }
                 if let Some(g) = e_dst.as_deref_mut() {
-                    store_at(l, g, off, e, false);
+                    store_reg(l, g, row.full, (i, reg), e, false);
                 }
             }
             sigma.end_chunk(l);
             if setup.second_sum {
                 class_sum.end_chunk(l);
-            }
-            if let (Some(g), true) = (grad_row.as_deref_mut(), store_e) {
-                write_back(g, start, n_valid, &g_tail);
             }
         }
         let sigma = f64_to_f32(sigma.finish(l)) + (ties - 1.0);
@@ -276,26 +230,54 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
         // Pass C: the gradient, from the stored e or a recomputed one.
         if let Some(g_row) = grad_row {
             let kl = k.splat_to(l);
-            #[allow(clippy::cast_precision_loss)] // y < 2^24
-            let y_f = label.map_or(-1.0, |y| y as f32);
-            for i in 0..chunks {
-                let (start, n_valid) = row.span(i);
-                let x = row.x_neg_inf(i);
-                #[allow(clippy::cast_precision_loss)] // start < 2^24
-                let class_base = start as f32;
-                let g = grad_chunk(&mut *g_row, start, n_valid, &mut g_tail);
-                for reg in 0..L::REGS {
-                    let off = reg * L::WIDTH;
-                    let e = if store_e {
-                        load_at(l, g, off)
-                    } else {
-                        exp_gap(m_l, load_at(l, x, off)).1
-                    };
-                    let b = setup.class_coef(act, row.weight(l, i, reg), row.target(l, i, reg));
-                    let is_y = (class_base + lane_index(l, reg)).eq(y_f);
-                    store_at(l, g, off, gradient(&kl, e, is_y, b) * scale, !store_e);
+            if !setup.second_sum && k.total.raw() != 0.0 {
+                // Only the target class has an `a_c` (b_c = 0): every
+                // other class gets `total·(e·inv_sum)`, which is what
+                // `gradient` gives it (`− 0` changes no bit, and with
+                // total ≠ 0 `mul_or_zero` is the plain product); the
+                // target's own element is written after the loop.
+                let y_old = label.and_then(|y| g_row.get(y).copied());
+                for i in 0..chunks {
+                    for reg in 0..L::REGS {
+                        let e = if store_e {
+                            load_reg(l, g_row, row.full, i, reg)
+                        } else {
+                            exp_gap(m_l, row.x(l, i, reg, f32::NEG_INFINITY)).1
+                        };
+                        let g = kl.total * (e * kl.inv_sum) * scale;
+                        store_reg(l, g_row, row.full, (i, reg), g, !store_e);
+                    }
                 }
-                write_back(g_row, start, n_valid, &g_tail);
+                if let (Some(y), Some(y_old)) = (label, y_old) {
+                    // e_y as pass B computed it (the same bits on every
+                    // backend), and the target's `a_c`.
+                    let e_y = exp_gap(Scalar.splat(m), Scalar.splat(x_y)).1;
+                    let b = Scalar.splat(0.0);
+                    let g_y = (gradient(&k, e_y, b.eq(0.0), b) * scale).raw();
+                    if let Some(slot) = g_row.get_mut(y) {
+                        *slot = if store_e { g_y } else { y_old + g_y };
+                    }
+                }
+            } else {
+                #[allow(clippy::cast_precision_loss)] // y < 2^24
+                let y_f = label.map_or(-1.0, |y| y as f32);
+                for i in 0..chunks {
+                    let (start, _) = row.span(i);
+                    #[allow(clippy::cast_precision_loss)] // start < 2^24
+                    let class_base = start as f32;
+                    for reg in 0..L::REGS {
+                        let e = if store_e {
+                            load_reg(l, g_row, row.full, i, reg)
+                        } else {
+                            exp_gap(m_l, row.x(l, i, reg, f32::NEG_INFINITY)).1
+                        };
+                        let b =
+                            setup.class_coef(act, row.weight(l, i, reg), row.target(l, i, reg));
+                        let is_y = (class_base + lane_index(l, reg)).eq(y_f);
+                        let g = gradient(&kl, e, is_y, b) * scale;
+                        store_reg(l, g_row, row.full, (i, reg), g, !store_e);
+                    }
+                }
             }
         }
         if mode == Mode::PerSample {
