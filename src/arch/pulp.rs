@@ -158,16 +158,36 @@ impl<S: Simd, const R: usize> Lanes for PulpLanes<S, R> {
     }
     #[inline(always)]
     fn load_partial(self, src: &[f32]) -> S::f32s {
+        let src = src.get(..S::F32_LANES).unwrap_or(src);
+        if cfg!(miri) {
+            // Miri cannot run pulp's partial loads (inline asm on AVX2):
+            // the same lanes through a copy.
+            let mut buf = [0.0f32; VIRTUAL_LANES];
+            for (d, s) in buf.iter_mut().zip(src) {
+                *d = *s;
+            }
+            // SAFETY: `buf` holds 64 >= WIDTH readable f32.
+            return unsafe { self.load_raw(buf.as_ptr()) };
+        }
         // At most WIDTH elements: pulp's mask counts lanes in a u32.
-        self.0
-            .partial_load_f32s(src.get(..S::F32_LANES).unwrap_or(src))
+        self.0.partial_load_f32s(src)
     }
     #[inline(always)]
     fn store_partial(self, dst: &mut [f32], v: S::f32s) {
         let n = dst.len().min(S::F32_LANES);
-        if let Some(d) = dst.get_mut(..n) {
-            self.0.partial_store_f32s(d, v);
+        let Some(dst) = dst.get_mut(..n) else {
+            return;
+        };
+        if cfg!(miri) {
+            let mut buf = [0.0f32; VIRTUAL_LANES];
+            // SAFETY: `buf` holds 64 >= WIDTH writable f32.
+            unsafe { self.store_raw(buf.as_mut_ptr(), v) };
+            for (d, s) in dst.iter_mut().zip(buf) {
+                *d = s;
+            }
+            return;
         }
+        self.0.partial_store_f32s(dst, v);
     }
     #[inline(always)]
     fn lookup16_u(self, table: &[u32; 16], index: S::u32s) -> S::u32s {

@@ -271,8 +271,7 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
                         } else {
                             exp_gap(m_l, row.x(l, i, reg, f32::NEG_INFINITY)).1
                         };
-                        let b =
-                            setup.class_coef(act, row.weight(l, i, reg), row.target(l, i, reg));
+                        let b = setup.class_coef(act, row.weight(l, i, reg), row.target(l, i, reg));
                         let is_y = (class_base + lane_index(l, reg)).eq(y_f);
                         let g = gradient(&kl, e, is_y, b) * scale;
                         store_reg(l, g_row, row.full, (i, reg), g, !store_e);
