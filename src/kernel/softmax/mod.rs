@@ -418,6 +418,27 @@ fn exp_gap<L: Lanes>(m: F32s<L>, x: F32s<L>) -> (F32s<L>, F32s<L>, F32s<L>) {
     (d, e, x.eq(m).select(0.0, e))
 }
 
+/// [`exp_gap`] where the maximum `m` is finite (or NaN), with its bits in
+/// two fewer operations: `m − x` is already `+0` for `x = m`, and
+/// `x − m` is `−(m − x)` exactly (`e^−0` and `e^+0` are both 1).
+#[inline(always)]
+fn exp_gap_finite<L: Lanes>(m: F32s<L>, x: F32s<L>) -> (F32s<L>, F32s<L>, F32s<L>) {
+    let e = exp_nonpos(x - m);
+    (m - x, e, x.eq(m).select(0.0, e))
+}
+
+/// [`exp_gap`], or [`exp_gap_finite`] when the caller knows `m` is finite
+/// (`finite` is the same for a whole row or tile, so the branch is taken
+/// the same way every time).
+#[inline(always)]
+fn exp_gap_if<L: Lanes>(finite: bool, m: F32s<L>, x: F32s<L>) -> (F32s<L>, F32s<L>, F32s<L>) {
+    if finite {
+        exp_gap_finite(m, x)
+    } else {
+        exp_gap(m, x)
+    }
+}
+
 /// A sample's coefficients after pass B: `p_c = e_c·inv_sum`, gradient
 /// `total·p_c − a_c` with `a_c = target_coef·[c = y] + b_c`, and the value
 /// without its class sum (added by the caller).
@@ -584,6 +605,18 @@ impl<L: Lanes> Kahan<L> {
         let t = self.sum + y;
         let carry = (t - self.sum) - y;
         self.carry = carry.is_number().select(carry, 0.0);
+        self.sum = t;
+    }
+
+    /// Adds `x` where every term is NaN or finite and the sum cannot
+    /// overflow (σ: terms in `[0, 1]`): the carry then stays finite, or
+    /// NaN with a sum that is NaN already, so [`Kahan::add`]'s reset is
+    /// not needed and the bits are those `add` gives.
+    #[inline(always)]
+    fn add_bounded(&mut self, x: F32s<L>) {
+        let y = x - self.carry;
+        let t = self.sum + y;
+        self.carry = (t - self.sum) - y;
         self.sum = t;
     }
 

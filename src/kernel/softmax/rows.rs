@@ -7,8 +7,8 @@
 
 use super::chunk::{lane_index, lane_valid, load_at, store_at};
 use super::{
-    Mode, Out, Peak, Problem, SampleSum, Setup, Stats, Target, coefficients, exp_gap, f64_to_f32,
-    gradient, mul_or_zero,
+    Mode, Out, Peak, Problem, SampleSum, Setup, Stats, Target, coefficients, exp_gap, exp_gap_if,
+    f64_to_f32, gradient, mul_or_zero,
 };
 use crate::arch::scalar::Scalar;
 use crate::simd::accumulate::{Accumulator, Total};
@@ -174,6 +174,7 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
         }
         let (m, ties) = peaks.fold(l);
         let m_l = l.splat(m);
+        let finite = m.is_finite();
 
         // Pass B: σ, the value's class sum, e stored when overwriting.
         // (Padding: e^−∞ = 0, or, in a row of −∞, a tie whose term is 0.)
@@ -192,7 +193,7 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
                 _ => None,
             };
             for reg in 0..L::REGS {
-                let (d, e, term) = exp_gap(m_l, row.x(l, i, reg, f32::NEG_INFINITY));
+                let (d, e, term) = exp_gap_if(finite, m_l, row.x(l, i, reg, f32::NEG_INFINITY));
                 sigma.add(reg, term);
                 if setup.second_sum {
                     let valid = lane_valid(l, reg, n_valid) * act;
@@ -242,7 +243,7 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
                         let e = if store_e {
                             load_reg(l, g_row, row.full, i, reg)
                         } else {
-                            exp_gap(m_l, row.x(l, i, reg, f32::NEG_INFINITY)).1
+                            exp_gap_if(finite, m_l, row.x(l, i, reg, f32::NEG_INFINITY)).1
                         };
                         let g = kl.total * (e * kl.inv_sum) * scale;
                         store_reg(l, g_row, row.full, (i, reg), g, !store_e);
@@ -269,7 +270,7 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
                         let e = if store_e {
                             load_reg(l, g_row, row.full, i, reg)
                         } else {
-                            exp_gap(m_l, row.x(l, i, reg, f32::NEG_INFINITY)).1
+                            exp_gap_if(finite, m_l, row.x(l, i, reg, f32::NEG_INFINITY)).1
                         };
                         let b = setup.class_coef(act, row.weight(l, i, reg), row.target(l, i, reg));
                         let is_y = (class_base + lane_index(l, reg)).eq(y_f);

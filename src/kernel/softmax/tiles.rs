@@ -11,7 +11,7 @@
 
 use super::chunk::{load_at, load_unchecked, store_at, store_unchecked};
 use super::{
-    Kahan, Mode, Out, Peak, Problem, Setup, Stats, Target, coefficients, exp_gap, gradient,
+    Kahan, Mode, Out, Peak, Problem, Setup, Stats, Target, coefficients, exp_gap_if, gradient,
     mul_or_zero,
 };
 use crate::simd::accumulate::{Accumulator, Total};
@@ -104,12 +104,14 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
                     ));
                 }
             }
-            // Pass B: σ and the value's class sum.
+            // Pass B: σ and the value's class sum. (Every lane's maximum
+            // finite, the usual case: the shorter gap, the same bits.)
+            let finite = !peak.m.abs().eq(f32::INFINITY).any();
             let mut sigma = Kahan::new(l);
             let mut class_sum = Kahan::new(l);
             for class in 0..c {
-                let (d, e, term) = exp_gap(peak.m, src.x(l, class));
-                sigma.add(term);
+                let (d, e, term) = exp_gap_if(finite, peak.m, src.x(l, class));
+                sigma.add_bounded(term);
                 if setup.second_sum {
                     let b = setup.class_coef(act, l.splat(p.class_weight(class)), src.t(l, class));
                     class_sum.add(mul_or_zero(b, d));
@@ -140,7 +142,7 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
                     } else if store_e {
                         tile.read(l, out.buf, c, class, reg)
                     } else {
-                        exp_gap(peak.m, src.x(l, class)).1
+                        exp_gap_if(finite, peak.m, src.x(l, class)).1
                     };
                     let b = setup.class_coef(act, l.splat(p.class_weight(class)), src.t(l, class));
                     let g = gradient(&k, e, is_class(y, class), b) * scale;
