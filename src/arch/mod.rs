@@ -8,6 +8,7 @@
 //!   chains interleaved, the same bits), for the pointwise kernels.
 
 pub mod pair;
+pub(crate) mod prefetch;
 pub mod scalar;
 pub mod wide;
 

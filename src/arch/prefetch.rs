@@ -1,0 +1,39 @@
+//! A cache hint: fetch the lines of a slice before they are needed. It
+//! changes no result, only when memory is read; a no-op where the target
+//! has no such hint (or under miri).
+
+/// f32 per 64-byte cache line.
+const LINE: usize = 16;
+
+/// Asks the CPU to bring `data[at..at + len]` (clipped to the slice) into
+/// the cache, one hint per 64-byte line: for kernels that walk many
+/// streams at once (a class-major map's class planes), more than the
+/// hardware prefetcher follows.
+#[inline(always)]
+pub(crate) fn prefetch(data: &[f32], at: usize, len: usize) {
+    let Some(lines) = data.get(at..at.saturating_add(len).min(data.len())) else {
+        return;
+    };
+    for x in lines.iter().step_by(LINE) {
+        hint(x);
+    }
+}
+
+/// One line, for reading (kept in every cache level).
+#[cfg(all(target_arch = "x86_64", target_feature = "sse", not(miri)))]
+#[inline(always)]
+#[allow(unused_unsafe)] // a safe intrinsic in newer Rust
+fn hint(x: &f32) {
+    // SAFETY: `x` is a valid reference, and a prefetch neither faults nor
+    // changes memory or registers the program can see.
+    unsafe {
+        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(
+            core::ptr::from_ref(x).cast::<i8>(),
+        );
+    }
+}
+
+/// No hint on this target.
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse", not(miri))))]
+#[inline(always)]
+fn hint(_: &f32) {}
