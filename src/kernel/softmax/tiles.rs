@@ -14,7 +14,7 @@ use super::{
     Kahan, Mode, Out, Peak, Problem, Setup, Stats, Target, coefficients, exp_gap_if, gradient,
     mul_or_zero,
 };
-use crate::arch::prefetch::prefetch;
+use crate::arch::prefetch;
 use crate::simd::accumulate::{Accumulator, Total};
 use crate::simd::{F32s, Lanes, VIRTUAL_LANES};
 
@@ -95,13 +95,14 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
             let mut mass = Kahan::new(l);
             // The next tile's lines of this register, one per class (and
             // of the gradient): a map's C class planes are C streams each,
-            // more than the hardware prefetcher keeps up with. (Not for a
-            // map that fits in L2: there the hints only cost.)
-            if tile.direct && p.logits.len() >= PREFETCH_MIN_LOGITS {
+            // more than the hardware prefetcher keeps up with (`[4, 21,
+            // 512²]` on AVX-512, AMD EPYC: 1.62 → 1.34 ns per logit). Not
+            // for a map that fits in cache: there the hints only cost.
+            if tile.direct && p.logits.len() >= prefetch::WORTH_FROM {
                 let next = tile.offset[0] + lane0 + VIRTUAL_LANES;
                 for class in 0..c {
-                    prefetch(p.logits, next + class * s, L::WIDTH);
-                    prefetch(out.buf, next + class * s, L::WIDTH);
+                    prefetch::prefetch(p.logits, next + class * s, L::WIDTH);
+                    prefetch::prefetch(out.buf, next + class * s, L::WIDTH);
                 }
             }
             for class in 0..c {
@@ -196,12 +197,6 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
     }
     acc.finish_total(l)
 }
-
-/// Maps of at least this many logits (4 MiB, more than an L2 cache)
-/// prefetch the next tile's lines. `[4, 21, 512²]` on AVX-512 (AMD EPYC,
-/// Zen 4): 1.62 → 1.34 ns per logit; `[1, 21, 4096]`, in cache, was 7%
-/// slower with the hints.
-const PREFETCH_MIN_LOGITS: usize = 1 << 20;
 
 /// Tiles that are not contiguous are staged when they have at most this
 /// many classes (every `S = 1` tile kernel shape): three buffers of
