@@ -1,21 +1,21 @@
 //! A cache hint: fetch the lines of a slice before they are needed. It
-//! changes no result, only when memory is read; a no-op where the target
-//! has no such hint (or under miri).
+//! changes no result, only when memory is read; a no-op (compiled to
+//! nothing) where the target has no such hint, and under miri.
 
 /// Inputs of at least this many f32 (4 MiB, more than an L2 cache) are
 /// worth hints in the class-axis kernels; smaller ones are in cache and
 /// the hints only cost (`[1, 21, 4096]`: 7% slower with them).
 pub(crate) const WORTH_FROM: usize = 1 << 20;
 
-/// f32 per 64-byte cache line.
-const LINE: usize = 16;
-
 /// Asks the CPU to bring `data[at..at + len]` (clipped to the slice) into
 /// the cache, one hint per 64-byte line: for kernels that walk many
 /// streams at once (a class-major map's class planes), more than the
 /// hardware prefetcher follows.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse", not(miri)))]
 #[inline(always)]
 pub(crate) fn prefetch(data: &[f32], at: usize, len: usize) {
+    /// f32 per 64-byte cache line.
+    const LINE: usize = 16;
     let Some(lines) = data.get(at..at.saturating_add(len).min(data.len())) else {
         return;
     };
@@ -23,6 +23,11 @@ pub(crate) fn prefetch(data: &[f32], at: usize, len: usize) {
         hint(x);
     }
 }
+
+/// No hint on this target.
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse", not(miri))))]
+#[inline(always)]
+pub(crate) fn prefetch(_: &[f32], _: usize, _: usize) {}
 
 /// One line, for reading (kept in every cache level).
 #[cfg(all(target_arch = "x86_64", target_feature = "sse", not(miri)))]
@@ -37,8 +42,3 @@ fn hint(x: &f32) {
         );
     }
 }
-
-/// No hint on this target.
-#[cfg(not(all(target_arch = "x86_64", target_feature = "sse", not(miri))))]
-#[inline(always)]
-fn hint(_: &f32) {}

@@ -10,6 +10,7 @@ use super::{
     Mode, Out, Peak, Problem, SampleSum, Setup, Stats, Target, coefficients, exp_gap, exp_gap_if,
     f64_to_f32, gradient, mul_or_zero,
 };
+use crate::arch::SMALL_CODE;
 use crate::arch::scalar::Scalar;
 use crate::simd::accumulate::{Accumulator, Total};
 use crate::simd::{F32s, Lanes, VIRTUAL_LANES};
@@ -19,7 +20,7 @@ use crate::simd::{F32s, Lanes, VIRTUAL_LANES};
 /// register (logits padded with NaN for pass A and −∞ for B and C, targets
 /// and weights with 0), and written by masked stores: no copies, nothing
 /// read or written past the row. No closures on the hot path: each pass is
-/// a plain loop over `0..chunks()` (closures are not always inlined into
+/// a plain loop ([`for_each_chunk`]; closures are not always inlined into
 /// the target-feature context, and a call per register costs 5×).
 struct Row<'a> {
     x: &'a [f32],
@@ -29,12 +30,39 @@ struct Row<'a> {
     rem: usize,
 }
 
+/// Runs `$body` for every chunk of `$row` with `$i` the chunk and `$tail`
+/// a `const bool`: `false` for the full chunks (plain loads and stores, no
+/// per-register test: a test there made a 32k-class row 25% slower),
+/// `true` for the partial last one (masked). Where flash counts more
+/// than speed (`SMALL_CODE`), every chunk takes the masked path, which is
+/// right for any chunk: one copy of each pass.
+macro_rules! for_each_chunk {
+    ($row:expr, |$i:ident, $tail:ident| $body:block) => {{
+        if SMALL_CODE {
+            for $i in 0..$row.chunks() {
+                const $tail: bool = true;
+                $body
+            }
+        } else {
+            for $i in 0..$row.full {
+                const $tail: bool = false;
+                $body
+            }
+            if $row.rem > 0 {
+                let $i = $row.full;
+                const $tail: bool = true;
+                $body
+            }
+        }
+    }};
+}
+
 /// Register `reg` of chunk `i` of a row-long slice: in place in a full
-/// chunk (`i < full`), else by a masked load (`+0.0` past the end).
+/// chunk (`!TAIL`), else by a masked load (`+0.0` past the end).
 #[inline(always)]
-fn load_reg<L: Lanes>(l: L, src: &[f32], full: usize, i: usize, reg: usize) -> F32s<L> {
+fn load_reg<L: Lanes, const TAIL: bool>(l: L, src: &[f32], i: usize, reg: usize) -> F32s<L> {
     let off = i * VIRTUAL_LANES + reg * L::WIDTH;
-    if i < full {
+    if !TAIL {
         load_at(l, src, off)
     } else {
         F32s::from_raw(l, l.load_partial(src.get(off..).unwrap_or(&[])))
@@ -42,18 +70,18 @@ fn load_reg<L: Lanes>(l: L, src: &[f32], full: usize, i: usize, reg: usize) -> F
 }
 
 /// Writes (or adds) register `reg` of chunk `i` of a row-long slice: in
-/// place in a full chunk, else the lanes before the end by a masked store.
+/// place in a full chunk (`!TAIL`), else the lanes before the end by a
+/// masked store.
 #[inline(always)]
-fn store_reg<L: Lanes>(
+fn store_reg<L: Lanes, const TAIL: bool>(
     l: L,
     dst: &mut [f32],
-    full: usize,
     (i, reg): (usize, usize),
     v: F32s<L>,
     accumulate: bool,
 ) {
     let off = i * VIRTUAL_LANES + reg * L::WIDTH;
-    if i < full {
+    if !TAIL {
         store_at(l, dst, off, v, accumulate);
     } else if let Some(d) = dst.get_mut(off..) {
         let v = if accumulate {
@@ -96,30 +124,30 @@ impl<'a> Row<'a> {
 
     /// Register `reg` of chunk `i`'s logits, `pad` past the row's end.
     #[inline(always)]
-    fn x<L: Lanes>(&self, l: L, i: usize, reg: usize, pad: f32) -> F32s<L> {
-        let x = load_reg(l, self.x, self.full, i, reg);
-        if i < self.full {
-            x
+    fn x<L: Lanes, const TAIL: bool>(&self, l: L, i: usize, reg: usize, pad: f32) -> F32s<L> {
+        let x = load_reg::<L, TAIL>(l, self.x, i, reg);
+        if TAIL {
+            #[allow(clippy::cast_precision_loss)] // n_valid <= 64
+            let n_valid = self.span(i).1 as f32;
+            lane_index(l, reg).lt(n_valid).select(x, pad)
         } else {
-            #[allow(clippy::cast_precision_loss)] // rem < 64
-            let rem = self.rem as f32;
-            lane_index(l, reg).lt(rem).select(x, pad)
+            x
         }
     }
 
     /// Register `reg` of chunk `i`'s weights (1 without weights).
     #[inline(always)]
-    fn weight<L: Lanes>(&self, l: L, i: usize, reg: usize) -> F32s<L> {
+    fn weight<L: Lanes, const TAIL: bool>(&self, l: L, i: usize, reg: usize) -> F32s<L> {
         match self.w {
-            Some(w) => load_reg(l, w, self.full, i, reg),
+            Some(w) => load_reg::<L, TAIL>(l, w, i, reg),
             None => l.splat(1.0),
         }
     }
 
     /// Register `reg` of chunk `i`'s targets (probability targets only).
     #[inline(always)]
-    fn target<L: Lanes>(&self, l: L, i: usize, reg: usize) -> Option<F32s<L>> {
-        self.t.map(|t| load_reg(l, t, self.full, i, reg))
+    fn target<L: Lanes, const TAIL: bool>(&self, l: L, i: usize, reg: usize) -> Option<F32s<L>> {
+        self.t.map(|t| load_reg::<L, TAIL>(l, t, i, reg))
     }
 }
 
@@ -152,26 +180,29 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
         };
         let act = l.splat(active);
         let row = Row::new(x_row, t_row, p.weight);
-        let chunks = row.chunks();
 
         // Pass A: the maximum and its ties; the weighted target mass.
         let mut peaks = Peaks::new(l);
         let mut mass_errors = None;
         let mut mass = Accumulator::new(l, &mut mass_errors);
-        for i in 0..chunks {
+        for_each_chunk!(row, |i, TAIL| {
             for reg in 0..L::REGS {
-                peaks.push(l, reg, row.x(l, i, reg, f32::NAN));
+                peaks.push(l, reg, row.x::<L, TAIL>(l, i, reg, f32::NAN));
             }
             if t_row.is_some() {
                 let (_, n_valid) = row.span(i);
                 for reg in 0..L::REGS {
                     let valid = lane_valid(l, reg, n_valid) * act;
-                    let b = setup.class_coef(valid, row.weight(l, i, reg), row.target(l, i, reg));
+                    let b = setup.class_coef(
+                        valid,
+                        row.weight::<L, TAIL>(l, i, reg),
+                        row.target::<L, TAIL>(l, i, reg),
+                    );
                     mass.add(reg, b);
                 }
                 mass.end_chunk(l);
             }
-        }
+        });
         let (m, ties) = peaks.fold(l);
         let m_l = l.splat(m);
         let finite = m.is_finite();
@@ -186,29 +217,34 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
         let (mut sigma_errors, mut class_errors) = (None, None);
         let mut sigma = Accumulator::new(l, &mut sigma_errors);
         let mut class_sum = Accumulator::new(l, &mut class_errors);
-        for i in 0..chunks {
+        for_each_chunk!(row, |i, TAIL| {
             let (_, n_valid) = row.span(i);
             let mut e_dst = match grad_row.as_deref_mut() {
                 Some(g) if store_e => Some(g),
                 _ => None,
             };
             for reg in 0..L::REGS {
-                let (d, e, term) = exp_gap_if(finite, m_l, row.x(l, i, reg, f32::NEG_INFINITY));
+                let (d, e, term) =
+                    exp_gap_if(finite, m_l, row.x::<L, TAIL>(l, i, reg, f32::NEG_INFINITY));
                 sigma.add(reg, term);
                 if setup.second_sum {
                     let valid = lane_valid(l, reg, n_valid) * act;
-                    let b = setup.class_coef(valid, row.weight(l, i, reg), row.target(l, i, reg));
+                    let b = setup.class_coef(
+                        valid,
+                        row.weight::<L, TAIL>(l, i, reg),
+                        row.target::<L, TAIL>(l, i, reg),
+                    );
                     class_sum.add(reg, mul_or_zero(b, d));
                 }
                 if let Some(g) = e_dst.as_deref_mut() {
-                    store_reg(l, g, row.full, (i, reg), e, false);
+                    store_reg::<L, TAIL>(l, g, (i, reg), e, false);
                 }
             }
             sigma.end_chunk(l);
             if setup.second_sum {
                 class_sum.end_chunk(l);
             }
-        }
+        });
         let sigma = f64_to_f32(sigma.finish(l)) + (ties - 1.0);
         let (x_y, w_y) = match label {
             Some(y) => (x_row.get(y).copied().unwrap_or(0.0), p.class_weight(y)),
@@ -238,17 +274,18 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
                 // total ≠ 0 `mul_or_zero` is the plain product); the
                 // target's own element is written after the loop.
                 let y_old = label.and_then(|y| g_row.get(y).copied());
-                for i in 0..chunks {
+                for_each_chunk!(row, |i, TAIL| {
                     for reg in 0..L::REGS {
                         let e = if store_e {
-                            load_reg(l, g_row, row.full, i, reg)
+                            load_reg::<L, TAIL>(l, g_row, i, reg)
                         } else {
-                            exp_gap_if(finite, m_l, row.x(l, i, reg, f32::NEG_INFINITY)).1
+                            exp_gap_if(finite, m_l, row.x::<L, TAIL>(l, i, reg, f32::NEG_INFINITY))
+                                .1
                         };
                         let g = kl.total * (e * kl.inv_sum) * scale;
-                        store_reg(l, g_row, row.full, (i, reg), g, !store_e);
+                        store_reg::<L, TAIL>(l, g_row, (i, reg), g, !store_e);
                     }
-                }
+                });
                 if let (Some(y), Some(y_old)) = (label, y_old) {
                     // e_y as pass B computed it (the same bits on every
                     // backend), and the target's `a_c`.
@@ -262,22 +299,27 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
             } else {
                 #[allow(clippy::cast_precision_loss)] // y < 2^24
                 let y_f = label.map_or(-1.0, |y| y as f32);
-                for i in 0..chunks {
+                for_each_chunk!(row, |i, TAIL| {
                     let (start, _) = row.span(i);
                     #[allow(clippy::cast_precision_loss)] // start < 2^24
                     let class_base = start as f32;
                     for reg in 0..L::REGS {
                         let e = if store_e {
-                            load_reg(l, g_row, row.full, i, reg)
+                            load_reg::<L, TAIL>(l, g_row, i, reg)
                         } else {
-                            exp_gap_if(finite, m_l, row.x(l, i, reg, f32::NEG_INFINITY)).1
+                            exp_gap_if(finite, m_l, row.x::<L, TAIL>(l, i, reg, f32::NEG_INFINITY))
+                                .1
                         };
-                        let b = setup.class_coef(act, row.weight(l, i, reg), row.target(l, i, reg));
+                        let b = setup.class_coef(
+                            act,
+                            row.weight::<L, TAIL>(l, i, reg),
+                            row.target::<L, TAIL>(l, i, reg),
+                        );
                         let is_y = (class_base + lane_index(l, reg)).eq(y_f);
                         let g = gradient(&kl, e, is_y, b) * scale;
-                        store_reg(l, g_row, row.full, (i, reg), g, !store_e);
+                        store_reg::<L, TAIL>(l, g_row, (i, reg), g, !store_e);
                     }
-                }
+                });
             }
         }
         if mode == Mode::PerSample {
