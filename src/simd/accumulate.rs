@@ -108,7 +108,7 @@ impl Total {
 /// every `f32`, and every f64 cut by [`on_f32_grid`].
 ///
 /// Inlined, except where flash counts more than speed
-/// ([`crate::arch::SMALL_CODE`]: on Cortex-M f64 is software, and each
+/// (`arch::SMALL_CODE`: on Cortex-M f64 is software, and each
 /// inlined copy was a dozen library calls, 30 copies in one loss's
 /// drivers): there one shared copy is called, once per block.
 #[inline(always)]
