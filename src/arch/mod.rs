@@ -48,3 +48,49 @@ pub(crate) const SMALL_CODE: bool = cfg!(any(
     simdloss_small_code,
     all(target_arch = "arm", target_os = "none")
 ));
+
+#[cfg(test)]
+mod tests {
+    use crate::dispatch::{Isa, LanesFn, dispatch, dispatch_paired, dispatch_quads};
+    use crate::simd::{Lanes, VIRTUAL_LANES};
+
+    /// `load_partial` / `store_partial` of every length from 0 to past a
+    /// register: the first `min(len, WIDTH)` lanes are the slice's, the
+    /// rest `+0.0`; a store writes exactly those lanes and nothing after.
+    /// Returns the number of lengths that broke a rule (0 expected).
+    struct PartialRules;
+
+    impl LanesFn for PartialRules {
+        type Output = usize;
+        fn call<L: Lanes>(self, l: L) -> usize {
+            let mut broken = 0;
+            for len in 0..=L::WIDTH + 2 {
+                #[allow(clippy::cast_precision_loss)] // small integers
+                let src: [f32; VIRTUAL_LANES + 2] = core::array::from_fn(|i| i as f32 + 1.5);
+                let v = crate::simd::F32s::from_raw(l, l.load_partial(&src[..len]));
+                let lanes = v.to_array();
+                let n = len.min(L::WIDTH);
+                let loaded = lanes[..n] == src[..n]
+                    && lanes[n..L::WIDTH].iter().all(|x| x.to_bits() == 0);
+                let mut dst = [-7.0f32; VIRTUAL_LANES + 2];
+                l.store_partial(&mut dst[..len], v.raw());
+                let stored = dst[..n] == src[..n] && dst[n..].iter().all(|&x| x == -7.0);
+                broken += usize::from(!(loaded && stored));
+            }
+            broken
+        }
+    }
+
+    #[test]
+    fn partial_loads_and_stores_keep_to_the_slice_on_every_backend() {
+        for isa in Isa::available() {
+            for (layout, broken) in [
+                ("single", dispatch(isa, PartialRules)),
+                ("pairs", dispatch_paired(isa, PartialRules)),
+                ("quads", dispatch_quads(isa, PartialRules)),
+            ] {
+                assert_eq!(broken, Some(0), "{isa} {layout}");
+            }
+        }
+    }
+}
