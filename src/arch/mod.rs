@@ -70,8 +70,8 @@ mod tests {
                 let v = crate::simd::F32s::from_raw(l, l.load_partial(&src[..len]));
                 let lanes = v.to_array();
                 let n = len.min(L::WIDTH);
-                let loaded = lanes[..n] == src[..n]
-                    && lanes[n..L::WIDTH].iter().all(|x| x.to_bits() == 0);
+                let loaded =
+                    lanes[..n] == src[..n] && lanes[n..L::WIDTH].iter().all(|x| x.to_bits() == 0);
                 let mut dst = [-7.0f32; VIRTUAL_LANES + 2];
                 l.store_partial(&mut dst[..len], v.raw());
                 let stored = dst[..n] == src[..n] && dst[n..].iter().all(|&x| x == -7.0);
