@@ -2,10 +2,26 @@
 //! changes no result, only when memory is read; a no-op (compiled to
 //! nothing) where the target has no such hint, and under miri.
 
-/// Inputs of at least this many f32 (4 MiB, more than an L2 cache) are
-/// worth hints in the class-axis kernels; smaller ones are in cache and
-/// the hints only cost (`[1, 21, 4096]`: 7% slower with them).
-pub(crate) const WORTH_FROM: usize = 1 << 20;
+/// Arrays of at least this many f32 (4 MiB, more than an L2 cache) are
+/// worth hints; smaller ones are in cache and the hints only cost (a
+/// probe's alternating runs: `[1, 21, 4096]` softmax 0.87 → 0.93 ns per
+/// logit with them, within this machine's noise).
+const WORTH_FROM: usize = 1 << 20;
+
+/// Hints `len` elements at `start + k·stride` for each of `planes` planes
+/// of a large class-major array (`[N, C, S]`: the next tile of each class
+/// plane, `stride = S`). A map's `C` planes are `C` streams, more than
+/// the hardware prefetcher follows; one plane, or an array that fits in
+/// cache, gets no hint.
+#[inline(always)]
+pub(crate) fn planes(data: &[f32], start: usize, stride: usize, planes: usize, len: usize) {
+    if planes < 2 || data.len() < WORTH_FROM {
+        return;
+    }
+    for k in 0..planes {
+        prefetch(data, start + k * stride, len);
+    }
+}
 
 /// Asks the CPU to bring `data[at..at + len]` (clipped to the slice) into
 /// the cache, one hint per 64-byte line: for kernels that walk many

@@ -654,26 +654,15 @@ fn plane(p: &Problem<'_>, image: usize, c: usize) -> usize {
     (image * p.c + c) * p.s
 }
 
-/// Hints the next tile's line of every class plane of `data` (logits, or
-/// the gradient buffer) into the cache, for a large input: a map's `C`
-/// planes are `C` streams, more than the hardware prefetcher keeps up
-/// with. Changes no result.
+/// Hints the next tile of every class plane of `data` (logits, or the
+/// gradient buffer) of a large map into the cache ([`prefetch::planes`]).
+/// Changes no result.
 #[inline(always)]
 fn prefetch_next_tile(p: &Problem<'_>, image: usize, pixel: usize, data: &[f32]) {
-    // (One plane is one stream, which the hardware follows.)
-    if p.c < 2 || p.logits.len() < prefetch::WORTH_FROM {
-        return;
-    }
     let next = pixel + VIRTUAL_LANES;
-    if next >= p.s {
-        return;
-    }
-    for c in 0..p.c {
-        prefetch::prefetch(
-            data,
-            plane(p, image, c) + next,
-            VIRTUAL_LANES.min(p.s - next),
-        );
+    if next < p.s {
+        let len = VIRTUAL_LANES.min(p.s - next);
+        prefetch::planes(data, plane(p, image, 0) + next, p.s, p.c, len);
     }
 }
 

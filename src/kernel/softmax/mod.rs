@@ -418,7 +418,7 @@ fn exp_gap<L: Lanes>(m: F32s<L>, x: F32s<L>) -> (F32s<L>, F32s<L>, F32s<L>) {
     (d, e, x.eq(m).select(0.0, e))
 }
 
-/// [`exp_gap`] where the maximum `m` is finite (or NaN), with its bits in
+/// [`exp_gap`] where the maximum `m` is finite, with its bits in
 /// two fewer operations: `m − x` is already `+0` for `x = m`, and
 /// `x − m` is `−(m − x)` exactly (`e^−0` and `e^+0` are both 1).
 #[inline(always)]
@@ -601,17 +601,14 @@ impl<L: Lanes> Kahan<L> {
     /// there, is reset to 0 instead of poisoning later terms).
     #[inline(always)]
     fn add(&mut self, x: F32s<L>) {
-        let y = x - self.carry;
-        let t = self.sum + y;
-        let carry = (t - self.sum) - y;
-        self.carry = carry.is_number().select(carry, 0.0);
-        self.sum = t;
+        self.add_bounded(x);
+        self.carry = self.carry.is_number().select(self.carry, 0.0);
     }
 
-    /// Adds `x` where every term is NaN or finite and the sum cannot
-    /// overflow (σ: terms in `[0, 1]`): the carry then stays finite, or
-    /// NaN with a sum that is NaN already, so [`Kahan::add`]'s reset is
-    /// not needed and the bits are those `add` gives.
+    /// Adds `x` without [`Kahan::add`]'s reset, where every term is NaN or
+    /// finite and the sum cannot overflow (σ: terms in `[0, 1]`): the
+    /// carry then stays finite, or NaN with a sum that is NaN already, so
+    /// the sum has the bits `add` gives.
     #[inline(always)]
     fn add_bounded(&mut self, x: F32s<L>) {
         let y = x - self.carry;

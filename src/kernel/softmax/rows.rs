@@ -135,6 +135,25 @@ impl<'a> Row<'a> {
         }
     }
 
+    /// Pass C's `e^−(m − x)` of register `reg` of chunk `i`: pass B's,
+    /// stored in the gradient row `g` (`stored`), or recomputed from the
+    /// logit with the same bits (`finite`: whether the maximum `m` is).
+    #[inline(always)]
+    fn e<L: Lanes, const TAIL: bool>(
+        &self,
+        l: L,
+        g: &[f32],
+        (i, reg): (usize, usize),
+        stored: bool,
+        (finite, m): (bool, F32s<L>),
+    ) -> F32s<L> {
+        if stored {
+            load_reg::<L, TAIL>(l, g, i, reg)
+        } else {
+            exp_gap_if(finite, m, self.x::<L, TAIL>(l, i, reg, f32::NEG_INFINITY)).1
+        }
+    }
+
     /// Register `reg` of chunk `i`'s weights (1 without weights).
     #[inline(always)]
     fn weight<L: Lanes, const TAIL: bool>(&self, l: L, i: usize, reg: usize) -> F32s<L> {
@@ -276,12 +295,7 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
                 let y_old = label.and_then(|y| g_row.get(y).copied());
                 for_each_chunk!(row, |i, TAIL| {
                     for reg in 0..L::REGS {
-                        let e = if store_e {
-                            load_reg::<L, TAIL>(l, g_row, i, reg)
-                        } else {
-                            exp_gap_if(finite, m_l, row.x::<L, TAIL>(l, i, reg, f32::NEG_INFINITY))
-                                .1
-                        };
+                        let e = row.e::<L, TAIL>(l, g_row, (i, reg), store_e, (finite, m_l));
                         let g = kl.total * (e * kl.inv_sum) * scale;
                         store_reg::<L, TAIL>(l, g_row, (i, reg), g, !store_e);
                     }
@@ -291,7 +305,8 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
                     // backend), and the target's `a_c`.
                     let e_y = exp_gap(Scalar.splat(m), Scalar.splat(x_y)).1;
                     let b = Scalar.splat(0.0);
-                    let g_y = (gradient(&k, e_y, b.eq(0.0), b) * scale).raw();
+                    let is_target = b.eq(0.0); // true: this is the target
+                    let g_y = (gradient(&k, e_y, is_target, b) * scale).raw();
                     if let Some(slot) = g_row.get_mut(y) {
                         *slot = if store_e { g_y } else { y_old + g_y };
                     }
@@ -304,12 +319,7 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
                     #[allow(clippy::cast_precision_loss)] // start < 2^24
                     let class_base = start as f32;
                     for reg in 0..L::REGS {
-                        let e = if store_e {
-                            load_reg::<L, TAIL>(l, g_row, i, reg)
-                        } else {
-                            exp_gap_if(finite, m_l, row.x::<L, TAIL>(l, i, reg, f32::NEG_INFINITY))
-                                .1
-                        };
+                        let e = row.e::<L, TAIL>(l, g_row, (i, reg), store_e, (finite, m_l));
                         let b = setup.class_coef(
                             act,
                             row.weight::<L, TAIL>(l, i, reg),

@@ -93,17 +93,14 @@ pub(super) fn run<L: Lanes>(l: L, p: &Problem<'_>, setup: &Setup, out: &mut Out<
             let mut peak = Peak::empty(l);
             let mut x_y = l.splat(0.0);
             let mut mass = Kahan::new(l);
-            // The next tile's lines of this register, one per class (and
-            // of the gradient): a map's C class planes are C streams each,
-            // more than the hardware prefetcher keeps up with (`[4, 21,
-            // 512²]` on AVX-512, AMD EPYC: 1.62 → 1.34 ns per logit). Not
-            // for a map that fits in cache: there the hints only cost.
-            if tile.direct && p.logits.len() >= prefetch::WORTH_FROM {
+            // The next tile's lines of this register in every class
+            // plane, logits and gradient (`[4, 21, 512²]` on AVX-512, AMD
+            // EPYC: 1.62 → 1.34 ns per logit in a probe's alternating
+            // runs; `bench_report`'s medians moved less than the noise).
+            if tile.direct {
                 let next = tile.offset[0] + lane0 + VIRTUAL_LANES;
-                for class in 0..c {
-                    prefetch::prefetch(p.logits, next + class * s, L::WIDTH);
-                    prefetch::prefetch(out.buf, next + class * s, L::WIDTH);
-                }
+                prefetch::planes(p.logits, next, s, c, L::WIDTH);
+                prefetch::planes(out.buf, next, s, c, L::WIDTH);
             }
             for class in 0..c {
                 let x = src.x(l, class);
