@@ -504,22 +504,16 @@ pub fn sigmoid<L: Lanes>(x: F32s<L>) -> F32s<L> {
     q - q * delta * inv_u
 }
 
-/// `(σ(x), σ(−x))` from one `e^−|x|`: the same bits as
-/// `(sigmoid(x), sigmoid(-x))` for a third fewer operations (the derivative
-/// `σ(x)·σ(−x)` without the cancellation of `1 − σ(x)`).
-#[inline(always)]
-pub(crate) fn sigmoid_pair<L: Lanes>(x: F32s<L>) -> (F32s<L>, F32s<L>) {
-    sigmoid_pair_from(x, sigmoid_exp(x))
-}
-
-/// `e^−|x|`, the one `exp` of [`sigmoid`] and [`sigmoid_pair`].
+/// `e^−|x|`, the one `exp` of [`sigmoid`] and [`sigmoid_pair_from`].
 #[inline(always)]
 pub(crate) fn sigmoid_exp<L: Lanes>(x: F32s<L>) -> F32s<L> {
     exp_nonpos(-x.abs())
 }
 
-/// [`sigmoid_pair`] from `e = sigmoid_exp(x)` computed before (the same
-/// bits).
+/// `(σ(x), σ(−x))` from `e = sigmoid_exp(x)`: the same bits as
+/// `(sigmoid(x), sigmoid(-x))` for a third fewer operations (the
+/// derivative `σ(x)·σ(−x)` without the cancellation of `1 − σ(x)`), so
+/// that a kernel can keep `e` between passes.
 #[inline(always)]
 pub(crate) fn sigmoid_pair_from<L: Lanes>(x: F32s<L>, e: F32s<L>) -> (F32s<L>, F32s<L>) {
     let u = 1.0 + e;
@@ -678,17 +672,17 @@ mod tests {
 
 #[cfg(test)]
 mod sigmoid_pair_tests {
-    use super::{sigmoid, sigmoid_pair};
+    use super::{sigmoid, sigmoid_exp, sigmoid_pair_from};
     use crate::arch::scalar::Scalar;
     use crate::simd::Lanes;
 
-    /// `sigmoid_pair` is `(sigmoid(x), sigmoid(−x))` bit for bit.
+    /// `sigmoid_pair_from` is `(sigmoid(x), sigmoid(−x))` bit for bit.
     #[test]
     fn sigmoid_pair_is_two_sigmoids() {
         let mut bits = 0u32;
         loop {
             let x = Scalar.splat(f32::from_bits(bits));
-            let (s, q) = sigmoid_pair(x);
+            let (s, q) = sigmoid_pair_from(x, sigmoid_exp(x));
             for (got, want) in [(s, sigmoid(x)), (q, sigmoid(-x))] {
                 let (got, want) = (got.raw(), want.raw());
                 assert!(

@@ -23,6 +23,7 @@
 //! one fixed order, so every ISA gives the same bits.
 
 mod coefficient;
+mod planes;
 mod ratio;
 
 use coefficient::Coefficient;
@@ -34,7 +35,7 @@ use super::labels::LabelRun;
 use crate::arch::prefetch;
 use crate::dispatch::{Isa, LanesFn};
 use crate::simd::accumulate::{Total, fold, on_f32_grid, two_sum};
-use crate::simd::math::{exp_nonpos, log1p, sigmoid, sigmoid_exp, sigmoid_pair, sigmoid_pair_from};
+use crate::simd::math::{exp_nonpos, log1p};
 use crate::simd::{F32s, Lanes, M32s, VIRTUAL_LANES};
 
 /// The most classes a Dice-family call takes: the per-class sums and
@@ -183,11 +184,24 @@ pub(crate) fn execute(isa: Isa, problem: Problem<'_>, output: Output<'_>) -> Opt
         // Pieces of whole images (groups): each group's sums, terms and
         // gradient are its own; the pieces' exact totals merge.
         let min_images = (PARALLEL_MIN_LOGITS / 2).div_ceil(c * s).max(1);
-        let run = |piece: Job<'_>| crate::dispatch::dispatch_paired(isa, piece);
+        let run = |piece: Job<'_>| dispatch(isa, piece);
         let merge = |a: Partial, b: Partial| a.merge(&b);
         return super::parallel::split_merge(job, 1, min_images, &run, &merge).map(|t| t.totals());
     }
-    crate::dispatch::dispatch_paired(isa, job).map(|t| t.totals())
+    dispatch(isa, job).map(|t| t.totals())
+}
+
+/// Runs a job on `isa`: the element-wise activations stream planes as the
+/// pointwise losses do, four AVX-512 registers as one (`dispatch_quads`:
+/// their sums then stay in registers); softmax's tiles run on pairs,
+/// which measured faster for them.
+#[inline]
+fn dispatch(isa: Isa, job: Job<'_>) -> Option<Partial> {
+    if job.problem.activation == Activation::Softmax {
+        crate::dispatch::dispatch_paired(isa, job)
+    } else {
+        crate::dispatch::dispatch_quads(isa, job)
+    }
 }
 
 /// With the `rayon` feature, a call of at least this many logits without
@@ -242,7 +256,11 @@ fn run<L: Lanes>(l: L, p: &Problem<'_>, output: Output<'_>) -> Partial {
         sums.fill(Sums::default());
         for image in images.clone() {
             let scratch = if keep_p { grad.as_deref_mut() } else { None };
-            ce_total.merge(&pass_sums(l, p, image, sums, scratch));
+            if p.activation == Activation::Softmax {
+                ce_total.merge(&pass_sums(l, p, image, sums, scratch));
+            } else {
+                planes::pass_sums(l, p, image, sums, scratch);
+            }
         }
         let mut write_term = |v: f64| {
             if let Some(out) = terms_out.as_deref_mut()
@@ -305,16 +323,13 @@ fn run<L: Lanes>(l: L, p: &Problem<'_>, output: Output<'_>) -> Partial {
             let k = group_shift.unwrap_or_else(|| Coefficient::shift(a, b));
             *coefficient = Coefficient::new(a, b, k);
         }
+        let coefficients = &coefficients[..classes];
         for image in images {
-            pass_gradient(
-                l,
-                p,
-                image,
-                &coefficients[..classes],
-                buf,
-                accumulate,
-                keep_p,
-            );
+            if p.activation == Activation::Softmax {
+                pass_gradient(l, p, image, coefficients, buf, accumulate, keep_p);
+            } else {
+                planes::pass_gradient(l, p, image, coefficients, buf, accumulate, keep_p);
+            }
         }
     }
     Partial {
@@ -674,14 +689,11 @@ fn softmax_numerator<L: Lanes>(x: F32s<L>, m: F32s<L>) -> F32s<L> {
     exp_nonpos(-gap)
 }
 
-/// `p` of class `c` in register `r` of a tile, from its logits `x`.
+/// Softmax's `p` of class `c` in register `r` of a tile, from its logits
+/// `x` (the tile passes serve softmax only; [`planes`] the rest).
 #[inline(always)]
-fn activate<L: Lanes>(l: L, p: &Problem<'_>, t: &Tile<L>, x: F32s<L>, r: usize) -> F32s<L> {
-    match p.activation {
-        Activation::None => x,
-        Activation::Sigmoid => sigmoid(x),
-        Activation::Softmax => softmax_numerator(x, reg(l, &t.max, r)) * reg(l, &t.inv_sum, r),
-    }
+fn activate<L: Lanes>(l: L, t: &Tile<L>, x: F32s<L>, r: usize) -> F32s<L> {
+    softmax_numerator(x, reg(l, &t.max, r)) * reg(l, &t.inv_sum, r)
 }
 
 /// The target `g` of class `c` in register `r` (0 in masked lanes) and the
@@ -761,20 +773,9 @@ fn pass_sums<L: Lanes>(
                         set_reg(&mut prob, r, reg(l, &e, r) * reg(l, &t.inv_sum, r));
                     }
                 }
-                Some(keep) if p.activation == Activation::Sigmoid => {
-                    // e^−|x| goes to the gradient for pass 2.
-                    let mut e = l.zero_chunk();
-                    for r in 0..L::REGS {
-                        let x = reg(l, &x, r);
-                        let e_r = sigmoid_exp(x);
-                        set_reg(&mut e, r, e_r);
-                        set_reg(&mut prob, r, sigmoid_pair_from(x, e_r).0);
-                    }
-                    store_chunk(l, keep, base, t.len, &e, false);
-                }
                 _ => {
                     for r in 0..L::REGS {
-                        set_reg(&mut prob, r, activate(l, p, &t, reg(l, &x, r), r));
+                        set_reg(&mut prob, r, activate(l, &t, reg(l, &x, r), r));
                     }
                 }
             }
@@ -845,7 +846,7 @@ fn probability<L: Lanes>(
     let x = load_chunk(l, p.logits, base, t.len);
     let mut prob = l.zero_chunk();
     for r in 0..L::REGS {
-        set_reg(&mut prob, r, activate(l, p, t, reg(l, &x, r), r));
+        set_reg(&mut prob, r, activate(l, t, reg(l, &x, r), r));
     }
     prob
 }
@@ -917,98 +918,50 @@ fn pass_gradient<L: Lanes>(
         } else {
             tile(l, p, image, pixel, None, &mut t);
         }
-        match p.activation {
-            Activation::Softmax => {
-                // dot = Σ_k p_k v_k; with CE and probabilities also
-                // A = Σ_k a_k (index targets: (1−ε)w_y + (ε/C)Σw).
-                let mut dot = l.zero_chunk();
-                let mut ce_total = l.zero_chunk();
-                // Every class of a softmax group shares its kept classes'
-                // shift (the dropped background's `v = 0` too).
-                let group_up = coefficients.get(p.first_class).and_then(|k| k.up);
-                for c in 0..p.c {
-                    let prob = probability(l, p, &t, image, c, buf, p_stored);
-                    let v = derivative(l, p, &t, image, c, coefficients, &prob);
-                    let g_chunk = target_chunk(l, p, image, c, &t);
-                    for r in 0..L::REGS {
-                        let pv = reg(l, &prob, r) * reg(l, &v, r);
-                        let total = reg(l, &dot, r) + pv;
-                        set_reg(&mut dot, r, total);
-                        if let Some(ce) = p.cross_entropy.as_ref() {
-                            let a = ce_coef(l, p, ce, &t, g_chunk.as_ref(), c, r);
-                            let total = reg(l, &ce_total, r) + a;
-                            set_reg(&mut ce_total, r, total);
-                        }
-                    }
-                }
-                for c in 0..p.c {
-                    let prob = probability(l, p, &t, image, c, buf, p_stored);
-                    let v = derivative(l, p, &t, image, c, coefficients, &prob);
-                    let g_chunk = target_chunk(l, p, image, c, &t);
-                    let mut g = l.zero_chunk();
-                    for r in 0..L::REGS {
-                        let pr = reg(l, &prob, r);
-                        let mut d = pr * (reg(l, &v, r) - reg(l, &dot, r));
-                        if let Some((a, b)) = group_up {
-                            d = d * a * b;
-                        }
-                        if let Some(ce) = p.cross_entropy.as_ref() {
-                            let a = ce_coef(l, p, ce, &t, g_chunk.as_ref(), c, r);
-                            let total = reg(l, &ce_total, r);
-                            let ce_grad = total.eq(0.0).select(0.0, total * pr) - a;
-                            d += ce_grad * ce.grad_scale;
-                        }
-                        // An ignored pixel gets 0, even where its logits
-                        // are NaN or make no softmax.
-                        set_reg(&mut g, r, reg(l, &t.labels, r).ge(0.0).select(d, 0.0));
-                    }
-                    store_chunk(l, buf, plane(p, image, c) + pixel, t.len, &g, accumulate);
+        // dot = Σ_k p_k v_k; with CE and probabilities also
+        // A = Σ_k a_k (index targets: (1−ε)w_y + (ε/C)Σw).
+        let mut dot = l.zero_chunk();
+        let mut ce_total = l.zero_chunk();
+        // Every class of a softmax group shares its kept classes'
+        // shift (the dropped background's `v = 0` too).
+        let group_up = coefficients.get(p.first_class).and_then(|k| k.up);
+        for c in 0..p.c {
+            let prob = probability(l, p, &t, image, c, buf, p_stored);
+            let v = derivative(l, p, &t, image, c, coefficients, &prob);
+            let g_chunk = target_chunk(l, p, image, c, &t);
+            for r in 0..L::REGS {
+                let pv = reg(l, &prob, r) * reg(l, &v, r);
+                let total = reg(l, &dot, r) + pv;
+                set_reg(&mut dot, r, total);
+                if let Some(ce) = p.cross_entropy.as_ref() {
+                    let a = ce_coef(l, p, ce, &t, g_chunk.as_ref(), c, r);
+                    let total = reg(l, &ce_total, r) + a;
+                    set_reg(&mut ce_total, r, total);
                 }
             }
-            Activation::Sigmoid | Activation::None => {
-                let sigmoid = p.activation == Activation::Sigmoid;
-                for c in 0..p.c {
-                    let base = plane(p, image, c) + pixel;
-                    let x = load_chunk(l, p.logits, base, t.len);
-                    // p, and σ(−x) for the sigmoid's derivative p·σ(−x).
-                    let (mut prob, mut other) = (x, l.zero_chunk());
-                    if sigmoid {
-                        // e^−|x| kept by pass 1, or recomputed (same bits).
-                        let kept = if p_stored {
-                            Some(load_chunk(l, buf, base, t.len))
-                        } else {
-                            None
-                        };
-                        for r in 0..L::REGS {
-                            let x_r = reg(l, &x, r);
-                            let (s, q) = match &kept {
-                                Some(e) => sigmoid_pair_from(x_r, reg(l, e, r)),
-                                None => sigmoid_pair(x_r),
-                            };
-                            set_reg(&mut prob, r, s);
-                            set_reg(&mut other, r, q);
-                        }
-                    }
-                    let v = derivative(l, p, &t, image, c, coefficients, &prob);
-                    let up = coefficients.get(c).and_then(|k| k.up);
-                    let mut g = l.zero_chunk();
-                    for r in 0..L::REGS {
-                        let v = reg(l, &v, r);
-                        let mut d = if sigmoid {
-                            v * reg(l, &prob, r) * reg(l, &other, r)
-                        } else {
-                            v
-                        };
-                        if let Some((a, b)) = up {
-                            d = d * a * b;
-                        }
-                        // An ignored pixel gets 0, even where its logits
-                        // are NaN or make no softmax.
-                        set_reg(&mut g, r, reg(l, &t.labels, r).ge(0.0).select(d, 0.0));
-                    }
-                    store_chunk(l, buf, base, t.len, &g, accumulate);
+        }
+        for c in 0..p.c {
+            let prob = probability(l, p, &t, image, c, buf, p_stored);
+            let v = derivative(l, p, &t, image, c, coefficients, &prob);
+            let g_chunk = target_chunk(l, p, image, c, &t);
+            let mut g = l.zero_chunk();
+            for r in 0..L::REGS {
+                let pr = reg(l, &prob, r);
+                let mut d = pr * (reg(l, &v, r) - reg(l, &dot, r));
+                if let Some((a, b)) = group_up {
+                    d = d * a * b;
                 }
+                if let Some(ce) = p.cross_entropy.as_ref() {
+                    let a = ce_coef(l, p, ce, &t, g_chunk.as_ref(), c, r);
+                    let total = reg(l, &ce_total, r);
+                    let ce_grad = total.eq(0.0).select(0.0, total * pr) - a;
+                    d += ce_grad * ce.grad_scale;
+                }
+                // An ignored pixel gets 0, even where its logits
+                // are NaN or make no softmax.
+                set_reg(&mut g, r, reg(l, &t.labels, r).ge(0.0).select(d, 0.0));
             }
+            store_chunk(l, buf, plane(p, image, c) + pixel, t.len, &g, accumulate);
         }
         pixel += VIRTUAL_LANES;
     }
