@@ -17,13 +17,13 @@ cargo build --quiet --release --target "$target"
 
 # image budget-in-KiB
 budgets="
-mse 12
-bce_with_logits 16
-mse_and_bce_with_logits 21
-pointwise 55
-softmax 41
-dice 56
-all 133
+mse 10
+bce_with_logits 13
+mse_and_bce_with_logits 15
+pointwise 33
+softmax 28
+dice 46
+all 87
 "
 over=0
 printf '%-26s %10s %10s\n' image "flash" budget

@@ -135,6 +135,9 @@ pub(crate) trait LanesFn {
 #[inline]
 pub(crate) fn dispatch<F: LanesFn>(isa: Isa, f: F) -> Option<F::Output> {
     match isa {
+        // Where `Isa::Wide` is the scalar backend, one call site for both,
+        // so that each kernel is inlined once (flash on a microcontroller).
+        Isa::Scalar | Isa::Wide if !WIDE_VECTORS => Some(f.call(crate::arch::scalar::Scalar)),
         Isa::Scalar => Some(f.call(crate::arch::scalar::Scalar)),
         Isa::Wide => Some(run_wide(f)),
         Isa::Avx2 => x86::run_avx2::<F, false>(f),
@@ -142,6 +145,14 @@ pub(crate) fn dispatch<F: LanesFn>(isa: Isa, f: F) -> Option<F::Output> {
         Isa::Neon => neon::run(f),
     }
 }
+
+/// Whether `wide` has real vectors on this target (else `Isa::Wide` runs
+/// the scalar backend: [`run_wide`]).
+const WIDE_VECTORS: bool = cfg!(any(
+    target_feature = "sse",
+    target_feature = "simd128",
+    all(target_arch = "aarch64", target_feature = "neon")
+));
 
 /// `Isa::Wide` where `wide` has real vectors (SSE on x86, simd128 on
 /// wasm32, NEON on aarch64: its own choice when it is compiled).
