@@ -12,12 +12,13 @@
 //! 16u·|scale|·cancel_i`, `cancel_i` the reference's gradient taken in
 //! absolute value termwise (softmax: `p_i·(ṽ_i + Σ_k p_k ṽ_k)`, `ṽ =
 //! |∂/∂I·g| + |∂/∂P·∂P/∂p|`; `reference::Output::grad_cancel`); u = 2⁻²⁴.
-//! The sums are f32 per 64-pixel tile (the canonical tree) and f64 across
-//! tiles, so a term's relative error is a few u times its conditioning; the
+//! The sums are f32 per 64-pixel tile (softmax) or per 256-pixel block
+//! of a plane (sigmoid, none; the canonical tree) and f64 across them, so
+//! a term's relative error is a few u times its conditioning; the
 //! softmax chain `p_c·(v_c − Σ p_k v_k)` and `v = α·g + β·∂P/∂p` cancel.
-//! Measured over the 1920 cases of `matches_reference_on_every_isa`: 0.05
-//! of the value bound and 0.07 of the gradient bound (Dice + CE: 0.24 and
-//! 0.09), the first terms alone already holding there (`--nocapture`
+//! Measured over the 1920 cases of `matches_reference_on_every_isa`: 0.048
+//! of the value bound and 0.045 of the gradient bound (Dice + CE: 0.24 and
+//! 0.06; 2026-12-06), the first terms alone already holding there (`--nocapture`
 //! prints them, and the `K` each second term would need); the
 //! ill-conditioned cases (Tversky, Jaccard with `squared_pred`, confident
 //! softmax pixels) come from the fuzz target `fuzz/src/dice.rs`.

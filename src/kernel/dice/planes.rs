@@ -13,7 +13,7 @@ use super::ratio::{Ratio, Sums};
 use super::{Activation, Problem, Target, plane};
 use crate::arch::SMALL_CODE;
 use crate::simd::accumulate::{Accumulator, Errors};
-use crate::simd::math::{sigmoid_exp, sigmoid_pair_from};
+use crate::simd::math::{sigmoid_and_slope, sigmoid_exp, sigmoid_pair_from};
 use crate::simd::{F32s, Lanes, M32s, VIRTUAL_LANES};
 
 /// Writes one tile's labels into `labels`: per lane the class as f32,
@@ -306,16 +306,17 @@ fn gradient_tile<L: Lanes, const FULL: bool>(
     for r in 0..L::REGS {
         let x_r = load::<L, FULL>(l, x, t.pixel, t.len, r);
         // p, and σ(−x) for the sigmoid's derivative p·σ(−x).
-        let (prob, other) = if sigmoid {
+        // p, and the sigmoid's slope σ(x)·σ(−x) = ∂p/∂x.
+        let (prob, slope) = if sigmoid {
             // e^−|x| kept by pass 1, or recomputed (the same bits).
             let e = if class.stored {
                 load::<L, FULL>(l, out, t.pixel, t.len, r)
             } else {
                 sigmoid_exp(x_r)
             };
-            sigmoid_pair_from(x_r, e)
+            sigmoid_and_slope(x_r, e)
         } else {
-            (x_r, l.splat(0.0))
+            (x_r, l.splat(1.0))
         };
         let label = t.label(l, r);
         let g_r = given.map(|g| load::<L, FULL>(l, g, t.pixel, t.len, r));
@@ -331,7 +332,7 @@ fn gradient_tile<L: Lanes, const FULL: bool>(
         let ag = g.eq(0.0).select(0.0, alpha * g);
         let bd = dp.eq(0.0).select(0.0, beta * dp);
         let v = valid.select(ag + bd, 0.0);
-        let mut d = if sigmoid { v * prob * other } else { v };
+        let mut d = if sigmoid { v * slope } else { v };
         if let Some((a, b)) = up {
             d = d * a * b;
         }
