@@ -3,8 +3,6 @@
 //! at a time as f32 class indices (exact below 2²⁴) — converted inside the
 //! kernel's target-feature context, so the loop vectorizes.
 
-use crate::simd::VIRTUAL_LANES;
-
 /// A slice of labels of one of the [`Label`] types.
 #[doc(hidden)]
 #[derive(Clone, Copy, Debug)]
@@ -111,7 +109,7 @@ impl LabelRun<'_> {
                     Err(_) => (false, 0),
                 };
                 let src = $v.get(first..).unwrap_or(&[]);
-                let convert = |slot: &mut f32, x: $t| {
+                for (slot, &x) in out.iter_mut().zip(src) {
                     #[allow(clippy::cast_precision_loss)]
                     let class = x as f32;
                     *slot = if has_ignore & (x == ignore_t) {
@@ -119,24 +117,6 @@ impl LabelRun<'_> {
                     } else {
                         class
                     };
-                };
-                // A whole 64-lane tile as fixed-size arrays, which the
-                // compiler vectorizes (the general loop below stayed
-                // scalar inside the Dice kernels: 64 scalar stores that
-                // the tile's vector loads then waited on).
-                let whole_tile = src
-                    .get(..VIRTUAL_LANES)
-                    .map(<&[$t; VIRTUAL_LANES]>::try_from);
-                if let (Ok(dst), Some(Ok(tile))) =
-                    (<&mut [f32; VIRTUAL_LANES]>::try_from(&mut *out), whole_tile)
-                {
-                    for (slot, &x) in dst.iter_mut().zip(tile.iter()) {
-                        convert(slot, x);
-                    }
-                    return;
-                }
-                for (slot, &x) in out.iter_mut().zip(src) {
-                    convert(slot, x);
                 }
                 let done = src.len().min(out.len());
                 if let Some(rest) = out.get_mut(done..) {

@@ -4,7 +4,8 @@
 //! A *group* is one image (or, with `batch`, the whole batch): its terms
 //! come from per-class sums over its pixels. Two passes per group:
 //!
-//! - **sums** (read): per tile of 64 pixels of one image (pixel `s` in
+//! - **sums** (read; sigmoid and no activation: [`planes`], one class
+//!   plane at a time): per tile of 64 pixels of one image (pixel `s` in
 //!   virtual lane `s % 64`), the activation `p` of every class (softmax:
 //!   the maximum, the sum of `e^−(m − x)`, then `p`), the target `g` and
 //!   the mask (an ignored label, a padding lane); per class the tile's
