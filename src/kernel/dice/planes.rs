@@ -113,7 +113,10 @@ struct PlaneSums<'e, L: Lanes> {
     intersection: Accumulator<'e, L>,
     pred: Accumulator<'e, L>,
     ground: Accumulator<'e, L>,
+    /// `Σ g` apart from `Σ g²`, needed only by the generalized weights
+    /// with `squared_pred` (else `ground` serves and this stays empty).
     mass: Accumulator<'e, L>,
+    mass_differs: bool,
 }
 
 /// Pass 1 over one image: adds each kept class plane's sums to `sums`;
@@ -146,6 +149,7 @@ pub(super) fn pass_sums<L: Lanes>(
             pred: Accumulator::new(l, e1),
             ground: Accumulator::new(l, e2),
             mass: Accumulator::new(l, e3),
+            mass_differs,
         };
         let mut labels = [-1.0f32; VIRTUAL_LANES];
         let mut pixel = 0;
@@ -169,7 +173,7 @@ pub(super) fn pass_sums<L: Lanes>(
         sum.intersection += acc.intersection.finish(l);
         sum.pred += acc.pred.finish(l);
         sum.ground += ground;
-        sum.mass += if mass_differs {
+        sum.mass += if acc.mass_differs {
             acc.mass.finish(l)
         } else {
             ground
@@ -220,12 +224,16 @@ fn sums_tile<L: Lanes, const FULL: bool>(
         acc.intersection.add(r, pm * g);
         acc.pred.add(r, if p.squared_pred { pm * pm } else { pm });
         acc.ground.add(r, if p.squared_pred { g * g } else { g });
-        acc.mass.add(r, g);
+        if acc.mass_differs {
+            acc.mass.add(r, g);
+        }
     }
     acc.intersection.end_chunk(l);
     acc.pred.end_chunk(l);
     acc.ground.end_chunk(l);
-    acc.mass.end_chunk(l);
+    if acc.mass_differs {
+        acc.mass.end_chunk(l);
+    }
 }
 
 /// Pass 2 over one image: `scale·∂loss/∂x = v·σ(x)·σ(−x)` (sigmoid) or
