@@ -874,6 +874,30 @@ fn probability<L: Lanes>(
     prob
 }
 
+/// `v = α·g + β·∂P/∂p` of one register (`∂P/∂p = 2p` with
+/// `squared_pred`, else 1) in the lanes that count (`valid`), 0 elsewhere.
+#[inline(always)]
+fn pixel_derivative<L: Lanes>(
+    p: &Problem<'_>,
+    alpha: f32,
+    beta: f32,
+    prob: F32s<L>,
+    g: F32s<L>,
+    valid: M32s<L>,
+) -> F32s<L> {
+    let dp = if p.squared_pred {
+        2.0 * prob
+    } else {
+        prob.lanes().splat(1.0)
+    };
+    // A coefficient is ±∞ in f32 only where its f64 value was ±∞ or
+    // beyond a shift's reach (`coefficient.rs`): its product with a
+    // zero factor is 0, not NaN.
+    let ag = g.eq(0.0).select(0.0, alpha * g);
+    let bd = dp.eq(0.0).select(0.0, beta * dp);
+    valid.select(ag + bd, 0.0)
+}
+
 /// `v = ∂loss/∂p` of class `c` in tile `t`: `α_c·g + β_c·∂P/∂p` in the
 /// lanes that count, 0 elsewhere and for a dropped class.
 #[inline(always)]
@@ -896,18 +920,8 @@ fn derivative<L: Lanes>(
     let g_chunk = target_chunk(l, p, image, c, t);
     for r in 0..L::REGS {
         let (g, valid) = target(l, p, t, g_chunk.as_ref(), c, r);
-        let pr = reg(l, prob, r);
-        let dp = if p.squared_pred {
-            2.0 * pr
-        } else {
-            l.splat(1.0)
-        };
-        // A coefficient is ±∞ in f32 only where its f64 value was ±∞ or
-        // beyond a shift's reach (`coefficient.rs`): its product with a
-        // zero factor is 0, not NaN.
-        let ag = g.eq(0.0).select(0.0, alpha * g);
-        let bd = dp.eq(0.0).select(0.0, beta * dp);
-        set_reg(&mut v, r, valid.select(ag + bd, 0.0));
+        let d = pixel_derivative(p, alpha, beta, reg(l, prob, r), g, valid);
+        set_reg(&mut v, r, d);
     }
     v
 }

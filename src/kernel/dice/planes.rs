@@ -10,7 +10,7 @@
 
 use super::coefficient::Coefficient;
 use super::ratio::{Ratio, Sums};
-use super::{Activation, Problem, Target, plane};
+use super::{Activation, Problem, Target, pixel_derivative, plane};
 use crate::arch::SMALL_CODE;
 use crate::simd::accumulate::{Accumulator, Errors};
 use crate::simd::math::{sigmoid_and_slope, sigmoid_exp, sigmoid_pair_from};
@@ -37,9 +37,7 @@ fn fill_labels(
 }
 
 /// Register `r` of the tile `src[pixel..pixel + len]`: unmasked when the
-/// tile is full (`FULL`), else `+0.0` past `len`. (Where flash counts more
-/// than speed, `SMALL_CODE`, every tile takes the masked path: one copy
-/// of each pass.)
+/// tile is full (`FULL`), else `+0.0` past `len`.
 #[inline(always)]
 fn load<L: Lanes, const FULL: bool>(
     l: L,
@@ -139,7 +137,7 @@ pub(super) fn pass_sums<L: Lanes>(
             Target::Probabilities(t) => t.get(base..base + p.s),
             Target::Index(_) => None,
         };
-        let mut kept = keep
+        let kept = keep
             .as_deref_mut()
             .and_then(|k| k.get_mut(base..base + p.s));
         let mut errors: [Errors; 4] = [None, None, None, None];
@@ -151,24 +149,13 @@ pub(super) fn pass_sums<L: Lanes>(
             mass: Accumulator::new(l, e3),
             mass_differs,
         };
-        let mut labels = [-1.0f32; VIRTUAL_LANES];
-        let mut pixel = 0;
-        while pixel < p.s {
-            let len = (p.s - pixel).min(VIRTUAL_LANES);
-            fill_labels(p, image, pixel, len, &mut labels);
-            let tile = Tile {
-                pixel,
-                len,
-                c,
-                labels: &labels,
-            };
-            if len == VIRTUAL_LANES && !SMALL_CODE {
-                sums_tile::<L, true>(l, p, &tile, x, given, kept.as_deref_mut(), &mut acc);
-            } else {
-                sums_tile::<L, false>(l, p, &tile, x, given, kept.as_deref_mut(), &mut acc);
-            }
-            pixel += VIRTUAL_LANES;
-        }
+        let mut pass = SumsPass {
+            x,
+            given,
+            kept,
+            acc: &mut acc,
+        };
+        each_tile(l, p, image, c, &mut pass);
         let ground = acc.ground.finish(l);
         sum.intersection += acc.intersection.finish(l);
         sum.pred += acc.pred.finish(l);
@@ -193,6 +180,84 @@ impl Tile<'_> {
     #[inline(always)]
     fn label<L: Lanes>(&self, l: L, r: usize) -> F32s<L> {
         load::<L, true>(l, self.labels, 0, VIRTUAL_LANES, r)
+    }
+}
+
+/// What a pass does with each tile of a class plane.
+trait TilePass<L: Lanes> {
+    /// One tile (`FULL`: 64 pixels, unmasked loads and stores).
+    fn tile<const FULL: bool>(&mut self, l: L, p: &Problem<'_>, t: &Tile<'_>);
+}
+
+/// Walks the tiles of class `c`'s plane of `image`, 64 pixels each (the
+/// last one masked), with their labels filled in place. (Where flash
+/// counts more than speed, `SMALL_CODE`, every tile takes the masked
+/// path: one copy of each pass.)
+#[inline(always)]
+fn each_tile<L: Lanes, P: TilePass<L>>(
+    l: L,
+    p: &Problem<'_>,
+    image: usize,
+    c: usize,
+    pass: &mut P,
+) {
+    let mut labels = [-1.0f32; VIRTUAL_LANES];
+    let mut pixel = 0;
+    while pixel < p.s {
+        let len = (p.s - pixel).min(VIRTUAL_LANES);
+        fill_labels(p, image, pixel, len, &mut labels);
+        let tile = Tile {
+            pixel,
+            len,
+            c,
+            labels: &labels,
+        };
+        if len == VIRTUAL_LANES && !SMALL_CODE {
+            pass.tile::<true>(l, p, &tile);
+        } else {
+            pass.tile::<false>(l, p, &tile);
+        }
+        pixel += VIRTUAL_LANES;
+    }
+}
+
+/// Pass 1 on a plane: its logits, probability targets, where `e^−|x|` is
+/// kept, and the sums.
+struct SumsPass<'a, 'e, L: Lanes> {
+    x: &'a [f32],
+    given: Option<&'a [f32]>,
+    kept: Option<&'a mut [f32]>,
+    acc: &'a mut PlaneSums<'e, L>,
+}
+
+impl<L: Lanes> TilePass<L> for SumsPass<'_, '_, L> {
+    #[inline(always)]
+    fn tile<const FULL: bool>(&mut self, l: L, p: &Problem<'_>, t: &Tile<'_>) {
+        sums_tile::<L, FULL>(
+            l,
+            p,
+            t,
+            self.x,
+            self.given,
+            self.kept.as_deref_mut(),
+            self.acc,
+        );
+    }
+}
+
+/// Pass 2 on a plane: the class's coefficients, its logits and targets,
+/// and its gradient.
+struct GradientPass<'a> {
+    class: &'a Class,
+    x: &'a [f32],
+    given: Option<&'a [f32]>,
+    out: &'a mut [f32],
+}
+
+impl<L: Lanes> TilePass<L> for GradientPass<'_> {
+    #[inline(always)]
+    fn tile<const FULL: bool>(&mut self, l: L, p: &Problem<'_>, t: &Tile<'_>) {
+        gradient_tile::<L, FULL>(l, p, t, self.class, self.x, self.given, self.out);
     }
 }
 
@@ -270,24 +335,13 @@ pub(super) fn pass_gradient<L: Lanes>(
             stored: p_stored && c >= p.first_class,
             accumulate,
         };
-        let mut labels = [-1.0f32; VIRTUAL_LANES];
-        let mut pixel = 0;
-        while pixel < p.s {
-            let len = (p.s - pixel).min(VIRTUAL_LANES);
-            fill_labels(p, image, pixel, len, &mut labels);
-            let tile = Tile {
-                pixel,
-                len,
-                c,
-                labels: &labels,
-            };
-            if len == VIRTUAL_LANES && !SMALL_CODE {
-                gradient_tile::<L, true>(l, p, &tile, &class, x, given, out);
-            } else {
-                gradient_tile::<L, false>(l, p, &tile, &class, x, given, out);
-            }
-            pixel += VIRTUAL_LANES;
-        }
+        let mut pass = GradientPass {
+            class: &class,
+            x,
+            given,
+            out,
+        };
+        each_tile(l, p, image, c, &mut pass);
     }
 }
 
@@ -329,17 +383,7 @@ fn gradient_tile<L: Lanes, const FULL: bool>(
         let label = t.label(l, r);
         let g_r = given.map(|g| load::<L, FULL>(l, g, t.pixel, t.len, r));
         let (g, valid) = target(p, t.c, label, g_r);
-        let dp = if p.squared_pred {
-            2.0 * prob
-        } else {
-            l.splat(1.0)
-        };
-        // A coefficient is ±∞ in f32 only where its f64 value was ±∞ or
-        // beyond a shift's reach (`coefficient.rs`): its product with a
-        // zero factor is 0, not NaN.
-        let ag = g.eq(0.0).select(0.0, alpha * g);
-        let bd = dp.eq(0.0).select(0.0, beta * dp);
-        let v = valid.select(ag + bd, 0.0);
+        let v = pixel_derivative(p, alpha, beta, prob, g, valid);
         let mut d = if sigmoid { v * slope } else { v };
         if let Some((a, b)) = up {
             d = d * a * b;
