@@ -596,6 +596,77 @@ fn bce_with_hard_targets_is_bit_identical_on_every_isa() {
     }
 }
 
+/// BCE's fast path (hard targets with every `p(1 − p) ≥ 2⁻³⁰` in a
+/// register: one log without its special cases) gives the general path's
+/// bits: each edge of that domain (around `2⁻³⁰`, where `1 − p` rounds to
+/// 1, the split's binade edges, next to 1), computed alone on the scalar
+/// path and in a register beside a `p` that is inside (fast) or at 0
+/// (general), value and derivative.
+#[test]
+fn bce_fast_path_gives_the_general_bits_at_its_edges() {
+    let t = 2f32.powi(-30);
+    let up = |v: f32| f32::from_bits(v.to_bits() + 1);
+    let down = |v: f32| f32::from_bits(v.to_bits() - 1);
+    let mut edges = vec![
+        t,
+        up(t),
+        down(t),
+        2f32.powi(-25),
+        2f32.powi(-24),
+        up(2f32.powi(-24)),
+    ];
+    edges.extend([
+        down(1.0),
+        down(down(1.0)),
+        1.0 - 2f32.powi(-23),
+        0.5,
+        down(0.5),
+        0.25,
+    ]);
+    edges.extend([0.292_893_2, 0.707_106_77, up(0.707_106_77), 1e-7, 3e-9]);
+    edges.extend([1.0 - t, f32::MIN_POSITIVE, 1e-40]);
+    let loss = BinaryCrossEntropy::new();
+    for isa in Isa::available() {
+        for &p0 in &edges {
+            for y0 in [0.0f32, 1.0] {
+                let mut alone = [0.0f32; 2];
+                loss.with_isa(Isa::Scalar)
+                    .expect("scalar")
+                    .per_element(&[p0], &[y0], &mut alone[..1])
+                    .expect("valid");
+                let mut grad_alone = [0.0f32];
+                loss.with_isa(Isa::Scalar)
+                    .expect("scalar")
+                    .value_and_grad(
+                        &[p0],
+                        &[y0],
+                        Reduction::Sum,
+                        Grad::overwrite(&mut grad_alone),
+                    )
+                    .expect("valid");
+                for mate in [0.5f32, 0.0] {
+                    let mut p = vec![0.375f32; 64];
+                    let mut y = vec![1.0f32; 64];
+                    p[0] = p0;
+                    y[0] = y0;
+                    p[1] = mate;
+                    let on = loss.with_isa(isa).expect("available");
+                    let mut out = vec![0.0f32; 64];
+                    on.per_element(&p, &y, &mut out).expect("valid");
+                    let mut grad = vec![0.0f32; 64];
+                    on.value_and_grad(&p, &y, Reduction::Sum, Grad::overwrite(&mut grad))
+                        .expect("valid");
+                    assert_eq!(
+                        (out[0].to_bits(), grad[0].to_bits()),
+                        (alone[0].to_bits(), grad_alone[0].to_bits()),
+                        "p = {p0:e}, y = {y0}, beside {mate} on {isa}"
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// The per-class broadcast is exactly a per-element pos_weight: compared
 /// with `pw[i % C]` on a single-element call, for C around the 64-lane
 /// chunk (1, 5, 63, 64, 65, 100, 200) and lengths with tails.

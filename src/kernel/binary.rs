@@ -22,7 +22,8 @@
 use super::pointwise::PointwiseKernel;
 use crate::arch::SMALL_CODE;
 use crate::simd::math::{
-    exp_nonpos, ln, ln_one_minus_prob, ln_prob, ln_prob_or_complement, log1p_unit,
+    PROB_INSIDE, exp_nonpos, ln, ln_one_minus_prob, ln_prob, ln_prob_or_complement,
+    ln_prob_or_complement_inside, log1p_unit,
 };
 use crate::simd::{F32s, Lanes, M32s};
 
@@ -97,8 +98,20 @@ impl PointwiseKernel for BceKernel {
         // Hard targets (every lane's y is 0 or 1, the usual case) need one
         // of the two logs: `1·ln p + 0·ln q` is `ln p` and `0·ln p + 1·ln q`
         // is `ln q` to the bit (the logs are ≤ 0 and clamped finite, and
-        // neither is −0), so the branch never shows in a result. Where
-        // flash counts more than speed, only the general path is compiled.
+        // neither is −0). And where also every `p(1 − p) ≥ 2⁻³⁰` (no `p`
+        // at or near 0 or 1, no NaN), that log needs none of its special
+        // cases and neither clamp can bind. Both branches give the bits of
+        // the general path (`ln_prob_or_complement_inside` says why), so
+        // they never show in a result. Where flash counts more than speed,
+        // only the general path is compiled.
+        let den = (1.0 - p) * p;
+        let inside = den.ge(PROB_INSIDE).select(0.0, 1.0);
+        // 0 where y is 0 or 1 and p is inside, else 1 (NaN y: 1).
+        let unusual = y.eq(0.0).select(inside, y.eq(1.0).select(inside, 1.0));
+        if !SMALL_CODE && !unusual.gt(0.0).any() {
+            let value = -ln_prob_or_complement_inside(p, y.eq(0.0));
+            return (value, (p - y) / den);
+        }
         let soft = y.eq(0.0).select(0.0, y.eq(1.0).select(0.0, 1.0));
         let value = if SMALL_CODE || soft.gt(0.0).any() {
             let ln_p = ln_prob(p).at_least(-100.0);
@@ -107,8 +120,7 @@ impl PointwiseKernel for BceKernel {
         } else {
             -ln_prob_or_complement(p, y.eq(0.0)).at_least(-100.0)
         };
-        let den = ((1.0 - p) * p).at_least(1e-12);
-        (value, (p - y) / den)
+        (value, (p - y) / den.at_least(1e-12))
     }
 }
 

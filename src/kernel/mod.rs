@@ -8,5 +8,6 @@ pub mod map;
 #[cfg(feature = "rayon")]
 pub(crate) mod parallel;
 pub mod pointwise;
+pub(crate) mod probability;
 pub mod regression;
 pub mod softmax;

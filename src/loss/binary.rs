@@ -134,31 +134,18 @@ impl<'a> BinaryCrossEntropy<'a> {
     element_weight!('a);
 }
 
-/// The first element of `input` outside `[0, 1]`, as an error. NaN passes
-/// (`p < 0 || p > 1` is false for NaN, unlike `!(0.0..=1.0).contains(&p)`).
-#[allow(clippy::manual_range_contains)]
-fn check_probabilities(input: &[f32]) -> Result<(), LossError> {
-    const BLOCK: usize = 256;
-    for (b, block) in input.chunks(BLOCK).enumerate() {
-        // Branch-free over the block, so the common (valid) case is a
-        // vectorized scan; the index is searched only on failure.
-        let bad = block
-            .iter()
-            .fold(false, |acc, &p| acc | (p < 0.0) | (p > 1.0));
-        if bad {
-            for (i, &p) in block.iter().enumerate() {
-                if p < 0.0 || p > 1.0 {
-                    return Err(LossError::OutOfRange {
-                        argument: "input",
-                        index: b * BLOCK + i,
-                        value: p,
-                        requirement: "a probability in [0, 1]",
-                    });
-                }
-            }
-        }
+/// The first element of `input` outside `[0, 1]`, as an error (NaN
+/// passes), found on `isa`.
+fn check_probabilities(isa: Isa, input: &[f32]) -> Result<(), LossError> {
+    match crate::kernel::probability::first_outside_unit_interval(isa, input) {
+        None => Ok(()),
+        Some((index, value)) => Err(LossError::OutOfRange {
+            argument: "input",
+            index,
+            value,
+            requirement: "a probability in [0, 1]",
+        }),
     }
-    Ok(())
 }
 
 impl Sealed for BinaryCrossEntropy<'_> {
@@ -170,7 +157,7 @@ impl Sealed for BinaryCrossEntropy<'_> {
     }
     fn check(&self, input: &[f32]) -> Result<(), LossError> {
         check_weight(self.weight, input)?;
-        check_probabilities(input)
+        check_probabilities(self.isa(), input)
     }
     sealed_isa!();
 }

@@ -416,6 +416,30 @@ pub(crate) fn ln_prob_or_complement<L: Lanes>(p: F32s<L>, complement: M32s<L>) -
     p.is_number().select(r, p)
 }
 
+/// The smallest `p(1 − p)` for which [`ln_prob_or_complement_inside`]
+/// may be used: `2⁻³⁰`, so both `p` and `1 − p` are at least `2⁻³⁰`.
+pub(crate) const PROB_INSIDE: f32 = TINY;
+
+/// [`ln_prob_or_complement`] for `p` with `p·(1 − p) ≥` [`PROB_INSIDE`]
+/// (rounded product; then `2⁻³⁰ ≤ p < 1`): the same bits there, for
+/// a fifth of the operations. Such a `p` is normal (no subnormal
+/// rescaling), neither log is `−∞` (no special values), and the reduced
+/// argument is `0` or at least `2⁻³⁰` in magnitude, so the polynomial needs
+/// no guard against a tiny one: for `ln p`, `m − 1` of an exact split is
+/// `0` or at least `2⁻²⁴`; for `ln(1 − p)`, `f + err·2⁻ᵏ` is `−p` itself
+/// where `u = 1 − p` rounds to `1` or to `1 − 2⁻²⁴`, and at least
+/// `2⁻²⁵` in magnitude below that. Outside that domain the result is
+/// garbage: callers test the domain (a register at a time) first.
+#[inline(always)]
+pub(crate) fn ln_prob_or_complement_inside<L: Lanes>(p: F32s<L>, complement: M32s<L>) -> F32s<L> {
+    // ln_one_minus_prob's reduction: u + err == 1 − p exactly.
+    let u = 1.0 - p;
+    let err = (1.0 - u) - p;
+    let (f, k, kb) = split_normal(complement.select(u, p).to_bits());
+    let f = complement.select(f + err * inverse_scale(kb), f);
+    log_reduced::<L, false>(f, k)
+}
+
 /// [`ln`] without its special values: correct for positive finite `x`
 /// (subnormals included); `±0` gives `≈ −191.3`; negative, infinite and
 /// NaN inputs give garbage.
