@@ -596,12 +596,43 @@ fn bce_with_hard_targets_is_bit_identical_on_every_isa() {
     }
 }
 
+/// Each of `edges` with each of `targets`, computed alone on the scalar
+/// path and in a 64-element register group beside `inside` (the fast path
+/// where the edge is inside too) or `outside` (the general path): the same
+/// value and derivative bits on every ISA.
+fn fast_path_agrees_at_edges(
+    case: Case<'_>,
+    edges: &[f32],
+    targets: &[f32],
+    inside: f32,
+    outside: f32,
+) {
+    for isa in Isa::available() {
+        for &x0 in edges {
+            for &y0 in targets {
+                let alone = values_and_grads(case.with_isa(Isa::Scalar), &[x0], &[y0]);
+                for mate in [inside, outside] {
+                    let mut x = vec![inside; 64];
+                    let mut y = vec![1.0f32; 64];
+                    x[0] = x0;
+                    y[0] = y0;
+                    x[1] = mate;
+                    let (v, g) = values_and_grads(case.with_isa(isa), &x, &y);
+                    assert_eq!(
+                        (canonical(v[0]), canonical(g[0])),
+                        (canonical(alone.0[0]), canonical(alone.1[0])),
+                        "{case:?}: x = {x0:e}, y = {y0}, beside {mate} on {isa}"
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// BCE's fast path (hard targets with every `p(1 − p) ≥ 2⁻³⁰` in a
 /// register: one log without its special cases) gives the general path's
-/// bits: each edge of that domain (around `2⁻³⁰`, where `1 − p` rounds to
-/// 1, the split's binade edges, next to 1), computed alone on the scalar
-/// path and in a register beside a `p` that is inside (fast) or at 0
-/// (general), value and derivative.
+/// bits at each edge of that domain: around `2⁻³⁰`, where `1 − p` rounds
+/// to 1, the split's binade edges, next to 1.
 #[test]
 fn bce_fast_path_gives_the_general_bits_at_its_edges() {
     let t = 2f32.powi(-30);
@@ -624,46 +655,39 @@ fn bce_fast_path_gives_the_general_bits_at_its_edges() {
         0.25,
     ]);
     edges.extend([0.292_893_2, 0.707_106_77, up(0.707_106_77), 1e-7, 3e-9]);
-    edges.extend([1.0 - t, f32::MIN_POSITIVE, 1e-40]);
-    let loss = BinaryCrossEntropy::new();
-    for isa in Isa::available() {
-        for &p0 in &edges {
-            for y0 in [0.0f32, 1.0] {
-                let mut alone = [0.0f32; 2];
-                loss.with_isa(Isa::Scalar)
-                    .expect("scalar")
-                    .per_element(&[p0], &[y0], &mut alone[..1])
-                    .expect("valid");
-                let mut grad_alone = [0.0f32];
-                loss.with_isa(Isa::Scalar)
-                    .expect("scalar")
-                    .value_and_grad(
-                        &[p0],
-                        &[y0],
-                        Reduction::Sum,
-                        Grad::overwrite(&mut grad_alone),
-                    )
-                    .expect("valid");
-                for mate in [0.5f32, 0.0] {
-                    let mut p = vec![0.375f32; 64];
-                    let mut y = vec![1.0f32; 64];
-                    p[0] = p0;
-                    y[0] = y0;
-                    p[1] = mate;
-                    let on = loss.with_isa(isa).expect("available");
-                    let mut out = vec![0.0f32; 64];
-                    on.per_element(&p, &y, &mut out).expect("valid");
-                    let mut grad = vec![0.0f32; 64];
-                    on.value_and_grad(&p, &y, Reduction::Sum, Grad::overwrite(&mut grad))
-                        .expect("valid");
-                    assert_eq!(
-                        (out[0].to_bits(), grad[0].to_bits()),
-                        (alone[0].to_bits(), grad_alone[0].to_bits()),
-                        "p = {p0:e}, y = {y0}, beside {mate} on {isa}"
-                    );
-                }
-            }
-        }
+    edges.extend([1.0 - t, f32::MIN_POSITIVE, 1e-40, 0.0, 1.0]);
+    let case = Case::Bce(BinaryCrossEntropy::new());
+    fast_path_agrees_at_edges(case, &edges, &[0.0, 1.0], 0.375, 0.0);
+}
+
+/// The logit losses' fast path (every `|x| ≤ 20` in a register: no clamp,
+/// no tiny-`e` guard, plain products) gives the general path's bits at
+/// and around its edge, for hard and soft targets, with `pos_weight` 0 (a
+/// term switched off) and the default, and focal with γ = 2 and not.
+#[test]
+fn logit_fast_path_gives_the_general_bits_at_its_edges() {
+    let up = |v: f32| f32::from_bits(v.to_bits() + 1);
+    let mut edges = vec![20.0f32, up(20.0), 19.999_998, 0.0, -0.0, 1e-30, 5.0, 14.5];
+    edges.extend([-20.0, -up(20.0), -19.999_998, -5.0, 69.0, -87.0, 1e30]);
+    edges.extend([f32::INFINITY, f32::NEG_INFINITY, f32::NAN]);
+    let targets = [0.0f32, 1.0, 0.5, 0.25, 1.0 - 5.960_464_5e-8];
+    let cases = [
+        Case::Logits(BinaryCrossEntropyWithLogits::new()),
+        Case::Logits(
+            BinaryCrossEntropyWithLogits::new()
+                .with_pos_weight(0.0)
+                .expect("valid"),
+        ),
+        Case::Logits(
+            BinaryCrossEntropyWithLogits::new()
+                .with_pos_weight(3.0)
+                .expect("valid"),
+        ),
+        Case::Focal(SigmoidFocal::new(0.25, 2.0).expect("valid")),
+        Case::Focal(SigmoidFocal::new(-1.0, 1.5).expect("valid")),
+    ];
+    for case in cases {
+        fast_path_agrees_at_edges(case, &edges, &targets, 0.75, 30.0);
     }
 }
 

@@ -22,8 +22,8 @@
 use super::pointwise::PointwiseKernel;
 use crate::arch::SMALL_CODE;
 use crate::simd::math::{
-    PROB_INSIDE, exp_nonpos, ln, ln_one_minus_prob, ln_prob, ln_prob_or_complement,
-    ln_prob_or_complement_inside, log1p_unit,
+    PROB_INSIDE, exp_in_range, exp_nonpos, ln, ln_one_minus_prob, ln_prob, ln_prob_or_complement,
+    ln_prob_or_complement_inside, log1p_unit, log1p_unit_normal,
 };
 use crate::simd::{F32s, Lanes, M32s};
 
@@ -32,6 +32,29 @@ use crate::simd::{F32s, Lanes, M32s};
 #[inline(always)]
 fn mul_or_zero<L: Lanes>(a: F32s<L>, b: F32s<L>) -> F32s<L> {
     a.eq(0.0).select(0.0, a * b)
+}
+
+/// Logits with `|x| ≤ LOGIT_INSIDE` in every lane of a register (or NaN:
+/// NaN in, NaN out either way) take [`Logit::new`]`::<true>` and plain
+/// products: `e = e^−|x| ≥ e^−20 > 2⁻³⁰`, so `exp` needs no clamp and
+/// `log1p(e)` no tiny-`e` guard, and every `softplus` is finite and
+/// positive, so [`mul_or_zero`]'s `0·∞` case cannot arise and a term that
+/// is `±0` instead of `+0` changes no sum. The same bits as the general
+/// path (`tests/binary.rs` puts logits on both sides of the edge in one
+/// register); the choice is per register, so it never shows in a result.
+const LOGIT_INSIDE: f32 = 20.0;
+
+/// Whether every lane of `x` is inside [`LOGIT_INSIDE`] or NaN (never on
+/// small-code targets, which compile the general path only).
+#[inline(always)]
+fn logits_inside<L: Lanes>(x: F32s<L>) -> bool {
+    !SMALL_CODE && !x.abs().gt(LOGIT_INSIDE).any()
+}
+
+/// `a·b`: [`mul_or_zero`] unless `INSIDE` (see [`LOGIT_INSIDE`]).
+#[inline(always)]
+fn product<L: Lanes, const INSIDE: bool>(a: F32s<L>, b: F32s<L>) -> F32s<L> {
+    if INSIDE { a * b } else { mul_or_zero(a, b) }
 }
 
 /// `v`, or `x` itself where `x` is NaN.
@@ -64,12 +87,19 @@ struct Logit<L: Lanes> {
 }
 
 impl<L: Lanes> Logit<L> {
+    /// The expansion of `x`; `INSIDE`: every lane has `|x| ≤`
+    /// [`LOGIT_INSIDE`] or is NaN (the same bits, fewer operations).
     #[inline(always)]
-    fn new(x: F32s<L>) -> Self {
+    fn new<const INSIDE: bool>(x: F32s<L>) -> Self {
         let abs = x.abs();
         let nonneg = x.ge(0.0);
-        let e = exp_nonpos(-abs);
-        let (log1p_e, u) = log1p_unit(e);
+        let (e, (log1p_e, u)) = if INSIDE {
+            let e = exp_in_range(-abs);
+            (e, log1p_unit_normal(e))
+        } else {
+            let e = exp_nonpos(-abs);
+            (e, log1p_unit(e))
+        };
         Self {
             abs,
             nonneg,
@@ -148,15 +178,32 @@ impl PointwiseKernel for BceLogitsKernel {
         y: F32s<L>,
         pos_weight: F32s<L>,
     ) -> (F32s<L>, F32s<L>) {
-        let t = Logit::new(x);
-        let one_minus_y = 1.0 - y;
-        let pw_y = pos_weight * y;
-        let value = mul_or_zero(one_minus_y, t.softplus_pos) + mul_or_zero(pw_y, t.softplus_neg);
-        // NaN propagates through the derivative (0·NaN is NaN); the value
-        // needs the guard where both coefficients are 0 (y = 1, pw = 0).
-        let deriv = (one_minus_y * t.sig_pos_num - pw_y * t.sig_neg_num) / t.u;
-        (nan_from(x, value), deriv)
+        if logits_inside(x) {
+            bce_with_logits::<L, true>(x, y, pos_weight)
+        } else {
+            bce_with_logits::<L, false>(x, y, pos_weight)
+        }
     }
+}
+
+/// [`BceLogitsKernel`]'s value and derivative (`INSIDE`: see
+/// [`LOGIT_INSIDE`]).
+#[inline(always)]
+fn bce_with_logits<L: Lanes, const INSIDE: bool>(
+    x: F32s<L>,
+    y: F32s<L>,
+    pos_weight: F32s<L>,
+) -> (F32s<L>, F32s<L>) {
+    let t = Logit::new::<INSIDE>(x);
+    let one_minus_y = 1.0 - y;
+    let pw_y = pos_weight * y;
+    let value = product::<L, INSIDE>(one_minus_y, t.softplus_pos)
+        + product::<L, INSIDE>(pw_y, t.softplus_neg);
+    // NaN propagates through the derivative (0·NaN is NaN); the value
+    // needs the guard where both coefficients are 0 (y = 1, pw = 0) and
+    // the products are not plain.
+    let deriv = (one_minus_y * t.sig_pos_num - pw_y * t.sig_neg_num) / t.u;
+    (if INSIDE { value } else { nan_from(x, value) }, deriv)
 }
 
 /// Sigmoid focal loss (torchvision `sigmoid_focal_loss`):
@@ -178,16 +225,29 @@ pub struct FocalKernel<const GAMMA_TWO: bool> {
 impl<const GAMMA_TWO: bool> PointwiseKernel for FocalKernel<GAMMA_TWO> {
     #[inline(always)]
     fn eval<L: Lanes>(self, x: F32s<L>, y: F32s<L>) -> (F32s<L>, F32s<L>) {
-        let t = Logit::new(x);
+        if logits_inside(x) {
+            self.focal::<L, true>(x, y)
+        } else {
+            self.focal::<L, false>(x, y)
+        }
+    }
+}
+
+impl<const GAMMA_TWO: bool> FocalKernel<GAMMA_TWO> {
+    /// The value and derivative (`INSIDE`: see [`LOGIT_INSIDE`]).
+    #[inline(always)]
+    fn focal<L: Lanes, const INSIDE: bool>(self, x: F32s<L>, y: F32s<L>) -> (F32s<L>, F32s<L>) {
+        let t = Logit::new::<INSIDE>(x);
         let one_minus_y = 1.0 - y;
         // ℓ = BCE with logits.
-        let bce = mul_or_zero(one_minus_y, t.softplus_pos) + mul_or_zero(y, t.softplus_neg);
+        let bce = product::<L, INSIDE>(one_minus_y, t.softplus_pos)
+            + product::<L, INSIDE>(y, t.softplus_neg);
         // c = u·q = y' + (1 − y')·e (see the module docs).
         let y_big = t.nonneg.select(one_minus_y, y);
         let y_small = t.nonneg.select(y, one_minus_y);
         let c = y_big + y_small * t.e;
         let (value, modulated) = if GAMMA_TWO {
-            focal_gamma_two(&t, y, one_minus_y, bce, c)
+            focal_gamma_two::<L, INSIDE>(&t, y, one_minus_y, bce, c)
         } else {
             self.focal_general(&t, x, y, one_minus_y, bce, c, y_big)
         };
@@ -200,9 +260,7 @@ impl<const GAMMA_TWO: bool> PointwiseKernel for FocalKernel<GAMMA_TWO> {
             (value, modulated)
         }
     }
-}
 
-impl<const GAMMA_TWO: bool> FocalKernel<GAMMA_TWO> {
     /// `(q^γ·ℓ, q^γ·[γ·ρ·ℓ + (p − y)])` for any γ: `q^γ = exp(γ·ln q)`,
     /// `ln q = ln c − log1p(e)` in the log domain.
     #[inline(always)]
@@ -239,7 +297,7 @@ impl<const GAMMA_TWO: bool> FocalKernel<GAMMA_TWO> {
 /// `exp(2·ln q)` where `q` is small. `q² < 2⁻¹²⁶` is flushed to `+0`, as
 /// `exp` flushes it in the general path.
 #[inline(always)]
-fn focal_gamma_two<L: Lanes>(
+fn focal_gamma_two<L: Lanes, const INSIDE: bool>(
     t: &Logit<L>,
     y: F32s<L>,
     one_minus_y: F32s<L>,
@@ -254,7 +312,8 @@ fn focal_gamma_two<L: Lanes>(
     // q′·u² = (1 − 2y)·e; q = 0 where q² would be subnormal.
     let q = q.lt(TWO_POW_M63).select(0.0, q);
     let dq = ((1.0 - (y + y)) * t.e) * (inv_u * inv_u);
-    let modulated = q * (mul_or_zero(dq + dq, bce) + q * p_minus_y);
+    // Inside, `bce` is finite and `dq + dq` is `+0` where it is zero.
+    let modulated = q * (product::<L, INSIDE>(dq + dq, bce) + q * p_minus_y);
     (q * (q * bce), modulated)
 }
 
