@@ -15,6 +15,11 @@ const BLOCK: usize = 256;
 /// `(index, value)`, or `None`. Runs on `isa` where this CPU can, else on the
 /// scalar path (the answer is the same).
 pub(crate) fn first_outside_unit_interval(isa: Isa, input: &[f32]) -> Option<(usize, f32)> {
+    if input.len() <= BLOCK {
+        // One block: a plain scan costs less than entering the ISA's
+        // context (a small call's fixed cost).
+        return first_outlier(input, 0);
+    }
     dispatch_quads(isa, Scan { input })
         .or_else(|| dispatch_quads(Isa::Scalar, Scan { input }))
         .flatten()
@@ -28,19 +33,28 @@ struct Scan<'a> {
 impl LanesFn for Scan<'_> {
     type Output = Option<(usize, f32)>;
     #[inline(always)]
-    #[allow(clippy::manual_range_contains)] // NaN must pass: not `!contains`
     fn call<L: Lanes>(self, l: L) -> Option<(usize, f32)> {
         for (b, block) in self.input.chunks(BLOCK).enumerate() {
-            if block_is_suspect(l, block) {
-                // Rare: decide element by element.
-                let outlier = block.iter().enumerate().find(|&(_, &p)| p < 0.0 || p > 1.0);
-                if let Some((i, &p)) = outlier {
-                    return Some((b * BLOCK + i, p));
-                }
+            // Rare: decide element by element.
+            if block_is_suspect(l, block)
+                && let Some(found) = first_outlier(block, b * BLOCK)
+            {
+                return Some(found);
             }
         }
         None
     }
+}
+
+/// The first element of `block` below 0 or above 1, as `(start + index,
+/// value)`, by scalar compares.
+#[allow(clippy::manual_range_contains)] // NaN must pass: not `!contains`
+fn first_outlier(block: &[f32], start: usize) -> Option<(usize, f32)> {
+    let (i, &p) = block
+        .iter()
+        .enumerate()
+        .find(|&(_, &p)| p < 0.0 || p > 1.0)?;
+    Some((start + i, p))
 }
 
 /// Whether some element of `block` may be outside `[0, 1]`: above 1, or

@@ -27,7 +27,11 @@
 //! - one kind of data-dependent branch, and it cannot change a bit: `exp`
 //!   skips its clamps and rescaling for a register whose lanes all lie in
 //!   `[−69, 69]`, because the full path gives such lanes the same bits
-//!   (`tests/math.rs` checks lanes of every kind side by side).
+//!   (`tests/math.rs` checks lanes of every kind side by side); callers
+//!   that test their own domain a register at a time call the variants
+//!   without the special cases directly (`exp_in_range`,
+//!   `log1p_unit_normal`, `ln_prob_or_complement_inside`), with the same
+//!   bits there.
 //!
 //! # Precision
 //!
