@@ -15,6 +15,26 @@ const BLOCK: usize = 256;
 /// `(index, value)`, or `None`. Runs on `isa` where this CPU can, else on the
 /// scalar path (the answer is the same).
 pub(crate) fn first_outside_unit_interval(isa: Isa, input: &[f32]) -> Option<(usize, f32)> {
+    #[cfg(feature = "rayon")]
+    {
+        // Split like the binary losses' pointwise passes: the lowest
+        // piece's outlier first.
+        let piece = Piece { input, start: 0 };
+        super::parallel::split_merge(
+            piece,
+            BLOCK,
+            super::pointwise::PARALLEL_MIN_COMPUTE_BOUND,
+            &|p: Piece<'_>| Some(scan(isa, p.input).map(|(i, v)| (p.start + i, v))),
+            &|low: Option<(usize, f32)>, high| low.or(high),
+        )
+        .flatten()
+    }
+    #[cfg(not(feature = "rayon"))]
+    scan(isa, input)
+}
+
+/// [`first_outside_unit_interval`] on the calling thread.
+fn scan(isa: Isa, input: &[f32]) -> Option<(usize, f32)> {
     if input.len() <= BLOCK {
         // One block: a plain scan costs less than entering the ISA's
         // context (a small call's fixed cost).
@@ -23,6 +43,31 @@ pub(crate) fn first_outside_unit_interval(isa: Isa, input: &[f32]) -> Option<(us
     dispatch_quads(isa, Scan { input })
         .or_else(|| dispatch_quads(Isa::Scalar, Scan { input }))
         .flatten()
+}
+
+/// A piece of the input and where it starts, for the split over threads.
+#[cfg(feature = "rayon")]
+struct Piece<'a> {
+    input: &'a [f32],
+    start: usize,
+}
+
+#[cfg(feature = "rayon")]
+impl super::parallel::Split for Piece<'_> {
+    fn len(&self) -> usize {
+        self.input.len()
+    }
+    fn split_at(self, mid: usize) -> (Self, Self) {
+        let (low, high) = self.input.split_at(mid.min(self.input.len()));
+        let start = self.start + low.len();
+        (
+            Piece {
+                input: low,
+                start: self.start,
+            },
+            Piece { input: high, start },
+        )
+    }
 }
 
 /// [`first_outside_unit_interval`] on one backend.
@@ -131,6 +176,33 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// Split over pools of 1, 2, 3 and 8 threads: the first outlier of
+    /// the whole input, wherever the pieces fall.
+    #[cfg(feature = "rayon")]
+    #[test]
+    fn finds_the_first_outlier_split_over_threads() {
+        let n = 5 * super::super::pointwise::PARALLEL_MIN_COMPUTE_BOUND + 77;
+        let ok: Vec<f32> = (0..n).map(|i| (i % 7) as f32 / 6.0).collect();
+        for threads in [1, 2, 3, 8] {
+            let Ok(pool) = rayon::ThreadPoolBuilder::new().num_threads(threads).build() else {
+                continue;
+            };
+            pool.install(|| {
+                assert_eq!(first_outside_unit_interval(Isa::best(), &ok), None);
+                for at in [0, n / 3, n / 2 + 1, n - 1] {
+                    let mut v = ok.clone();
+                    v[at] = -2.0;
+                    v[n - 1] = 3.0;
+                    if at == n - 1 {
+                        v[at] = -2.0;
+                    }
+                    let want = Some((at, v[at]));
+                    assert_eq!(first_outside_unit_interval(Isa::best(), &v), want);
+                }
+            });
         }
     }
 }
