@@ -37,8 +37,13 @@ pub(crate) fn first_outside_unit_interval(isa: Isa, input: &[f32]) -> Option<(us
 fn scan(isa: Isa, input: &[f32]) -> Option<(usize, f32)> {
     if input.len() <= BLOCK {
         // One block: a plain scan costs less than entering the ISA's
-        // context (a small call's fixed cost).
-        return first_outlier(input, 0);
+        // context (a small call's fixed cost). Branch-free, so that the
+        // compiler vectorizes it; the element is searched on failure only.
+        #[allow(clippy::manual_range_contains)] // NaN must pass
+        let bad = input
+            .iter()
+            .fold(false, |acc, &p| acc | (p < 0.0) | (p > 1.0));
+        return if bad { first_outlier(input, 0) } else { None };
     }
     dispatch_quads(isa, Scan { input })
         .or_else(|| dispatch_quads(Isa::Scalar, Scan { input }))
