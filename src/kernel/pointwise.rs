@@ -290,12 +290,7 @@ impl<'a, 't> Periodic<'a, 't> {
             if let [v] = param {
                 tile.fill(*v);
             } else {
-                // The first copy by 16-element block moves too: the
-                // doubling below reloads it a block at a time, and a
-                // block written by narrower stores (an element loop, or
-                // the `memcpy` it became) stalls that reload on store
-                // forwarding.
-                copy_blocks(tile, param);
+                copy_prefix(tile, param);
                 let mut filled = len;
                 while filled < tile.len() {
                     let (done, rest) = tile.split_at_mut(filled);
@@ -391,14 +386,11 @@ fn copy_blocks(dst: &mut [f32], src: &[f32]) {
             *d = *s;
         }
     }
-    let n = dst.len().min(src.len());
-    let done = n / 16 * 16;
-    if done < n {
-        copy_prefix(
-            dst.get_mut(done..).unwrap_or(&mut []),
-            src.get(done..).unwrap_or(&[]),
-        );
-    }
+    let done = dst.len().min(src.len()) / 16 * 16;
+    copy_prefix(
+        dst.get_mut(done..).unwrap_or(&mut []),
+        src.get(done..).unwrap_or(&[]),
+    );
 }
 
 /// `dst[i] = src[i]` for `i < min(dst.len(), src.len())`. At every call
