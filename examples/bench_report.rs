@@ -16,6 +16,10 @@
 //! | softmax cross-entropy | `--softmax-only` | `--no-softmax` |
 //! | Dice family | `--dice-only` | `--no-dice` |
 //!
+//! `--small-calls-only` prints only the small-calls table (issue 10's fixed
+//! cost per call), `--threads-only` only the thread-scaling table (issue
+//! 11; needs the `rayon` feature).
+//!
 //! Without flags every section runs. `--binary-only`, `--softmax-only` and
 //! `--dice-only` run only their sections (several: all of those); a
 //! `--no-X` flag skips its section even if `--X-only` selected it. An
@@ -2085,8 +2089,9 @@ fn threshold_sweep(one: &rayon::ThreadPool, two: &rayon::ThreadPool) {
 }
 
 /// The flags `main` knows (besides `--plot-dir <dir>` and `--threads N`).
-const FLAGS: [&str; 8] = [
+const FLAGS: [&str; 9] = [
     "--threads-only",
+    "--small-calls-only",
     "--binary-only",
     "--softmax-only",
     "--dice-only",
@@ -2145,6 +2150,11 @@ fn main() {
         eprintln!(
             "bench_report: --threads-only needs the rayon feature (cargo run --release --features rayon --example bench_report -- --threads-only; {max_threads} threads here)"
         );
+        println!("Took {:.0} s.", started.elapsed().as_secs_f64());
+        return;
+    }
+    if flag("--small-calls-only") {
+        small_calls_report(Isa::best());
         println!("Took {:.0} s.", started.elapsed().as_secs_f64());
         return;
     }

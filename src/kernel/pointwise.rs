@@ -551,16 +551,59 @@ impl<K: PointwiseKernel> Job<'_, K> {
 }
 
 /// A [`Job`] whose stream selection (and, without streams, whether the
-/// mode is read at run time) is fixed at compile time.
-struct Selected<'a, K, const WEIGHT: bool, const PARAM: bool, const DYNAMIC: bool>(Job<'a, K>);
+/// mode is read at run time) is fixed at compile time, with what to make
+/// of its [`Total`]: the f64 value for a whole pass, rounded inside the
+/// ISA's function (so that a call returns 8 bytes, not the 120 of a
+/// `Total` copied through every level: a fifth of a 64-element MSE
+/// call), or the `Total` itself for a piece of a split pass.
+struct Selected<'a, K, R, const WEIGHT: bool, const PARAM: bool, const DYNAMIC: bool>(
+    Job<'a, K>,
+    R,
+);
 
-impl<K: PointwiseKernel, const WEIGHT: bool, const PARAM: bool, const DYNAMIC: bool>
-    crate::dispatch::LanesFn for Selected<'_, K, WEIGHT, PARAM, DYNAMIC>
-{
-    type Output = Option<Total>;
+/// What a [`Selected`] job returns, made from its [`Total`] inside the
+/// ISA's function.
+trait Finish: Copy {
+    type Output;
+    fn finish(self, total: Total) -> Self::Output;
+}
+
+/// A whole pass: the total's f64 value.
+#[derive(Clone, Copy)]
+struct Rounded;
+
+impl Finish for Rounded {
+    type Output = f64;
     #[inline(always)]
-    fn call<L: Lanes>(self, l: L) -> Option<Total> {
-        self.0.run::<L, WEIGHT, PARAM, DYNAMIC>(l)
+    fn finish(self, total: Total) -> f64 {
+        total.value()
+    }
+}
+
+/// A piece of a split pass: the total itself, to merge.
+#[cfg(feature = "rayon")]
+#[derive(Clone, Copy)]
+struct Whole;
+
+#[cfg(feature = "rayon")]
+impl Finish for Whole {
+    type Output = Total;
+    #[inline(always)]
+    fn finish(self, total: Total) -> Total {
+        total
+    }
+}
+
+impl<K: PointwiseKernel, R: Finish, const WEIGHT: bool, const PARAM: bool, const DYNAMIC: bool>
+    crate::dispatch::LanesFn for Selected<'_, K, R, WEIGHT, PARAM, DYNAMIC>
+{
+    type Output = Option<R::Output>;
+    #[inline(always)]
+    fn call<L: Lanes>(self, l: L) -> Option<R::Output> {
+        let finish = self.1;
+        self.0
+            .run::<L, WEIGHT, PARAM, DYNAMIC>(l)
+            .map(|total| finish.finish(total))
     }
 }
 
@@ -569,13 +612,20 @@ impl<K: PointwiseKernel, const WEIGHT: bool, const PARAM: bool, const DYNAMIC: b
 /// the [`mode::DYNAMIC`] ones (the transcendental kernels) on AVX-512
 /// quads ([`crate::dispatch::dispatch_quads`]), or on pairs
 /// ([`crate::dispatch::dispatch_paired`]) for a call shorter than one
-/// chunk, where a quad would compute 64 lanes for a few.
-fn dispatch_one<K: PointwiseKernel, const WEIGHT: bool, const PARAM: bool, const DYNAMIC: bool>(
+/// chunk, where a quad would compute 64 lanes for a few. `finish` turns
+/// the pass's [`Total`] into what the caller keeps, inside the ISA's
+/// function.
+fn dispatch_one<K, R, const WEIGHT: bool, const PARAM: bool, const DYNAMIC: bool>(
     isa: crate::dispatch::Isa,
     job: Job<'_, K>,
-) -> Option<Total> {
+    finish: R,
+) -> Option<R::Output>
+where
+    K: PointwiseKernel,
+    R: Finish,
+{
     let small = job.pass.input.len() < VIRTUAL_LANES;
-    let selected = Selected::<K, WEIGHT, PARAM, DYNAMIC>(job);
+    let selected = Selected::<K, R, WEIGHT, PARAM, DYNAMIC>(job, finish);
     if !(WEIGHT || PARAM || DYNAMIC) {
         crate::dispatch::dispatch(isa, selected).flatten()
     } else if small {
@@ -594,8 +644,8 @@ fn dispatch_one<K: PointwiseKernel, const WEIGHT: bool, const PARAM: bool, const
 #[cfg(feature = "rayon")]
 pub const PARALLEL_MIN_MEMORY_BOUND: usize = 1 << 15;
 
-/// The same for the compute-bound kernels ([`execute_dynamic`],
-/// [`execute_weighted`]: the transcendental losses). Measured as above:
+/// The same for the compute-bound kernels ([`execute_weighted`]: the
+/// transcendental losses). Measured as above:
 /// BCE with logits 1.48× at 2^12, 1.67× at 2^13 (the threshold keeps a
 /// margin for machines whose threads wake more slowly).
 #[cfg(feature = "rayon")]
@@ -627,12 +677,14 @@ fn dispatch_job<K: PointwiseKernel, const WEIGHT: bool, const PARAM: bool, const
                     super::parallel::lcm,
                 );
             if let Some(grain) = grain {
-                let run = |piece: Job<'_, K>| dispatch_one::<K, WEIGHT, PARAM, DYNAMIC>(isa, piece);
+                let run = |piece: Job<'_, K>| {
+                    dispatch_one::<K, Whole, WEIGHT, PARAM, DYNAMIC>(isa, piece, Whole)
+                };
                 return super::parallel::split_reduce(job, grain, min / 2, &run).map(|t| t.value());
             }
         }
     }
-    dispatch_one::<K, WEIGHT, PARAM, DYNAMIC>(isa, job).map(|t| t.value())
+    dispatch_one::<K, Rounded, WEIGHT, PARAM, DYNAMIC>(isa, job, Rounded)
 }
 
 #[cfg(feature = "rayon")]
@@ -685,11 +737,11 @@ impl<K: PointwiseKernel> super::parallel::Split for Job<'_, K> {
 
 // Where flash counts more than speed (`crate::arch::SMALL_CODE`),
 // `execute` (the regression losses, which have no weighted form) runs
-// `execute_dynamic`'s one driver for every mode instead of four, and
-// `execute_dynamic` (the binary losses, whose weighted drivers are
-// compiled anyway) runs `execute_weighted`'s with a weight of `[1.0]`
-// (and BCE with logits, in `loss::binary`, passes a scalar `pos_weight`
-// as a one-element stream): the same bits, one driver per loss.
+// `execute_dynamic_driver`'s one driver for every mode instead of four,
+// and `execute_weighted` without a weight (the binary losses, whose
+// weighted drivers are compiled anyway) reads a weight of `[1.0]` (and
+// BCE with logits, in `loss::binary`, passes a scalar `pos_weight` as a
+// one-element stream): the same bits, one driver per loss.
 use crate::arch::SMALL_CODE;
 
 /// Runs `kernel` over `pass` on `isa`. `None` if the ISA is unavailable or
@@ -714,23 +766,10 @@ pub fn execute<K: PointwiseKernel>(
     )
 }
 
-/// [`execute`] compiled once for every mode ([`mode::DYNAMIC`]): for the
+/// One driver for every mode ([`mode::DYNAMIC`]) and no streams: for the
 /// transcendental kernels, whose per-lane math dwarfs the mode branch, a
-/// quarter of the code of [`execute`]'s four drivers. No streams are read
-/// (no per-call tile building either: a small call costs the kernel
-/// only). The same bits as [`execute_weighted`] with a weight of `[1.0]`.
-pub fn execute_dynamic<K: PointwiseKernel>(
-    isa: crate::dispatch::Isa,
-    kernel: K,
-    pass: Pass<'_>,
-) -> Option<f64> {
-    if SMALL_CODE {
-        return execute_weighted::<K, false>(isa, kernel, pass, &[1.0], &[]);
-    }
-    execute_dynamic_driver(isa, kernel, pass)
-}
-
-/// [`execute_dynamic`]'s own driver: every mode, no streams.
+/// quarter of the code of [`execute`]'s four drivers (no per-call tile
+/// building either: a small call costs the kernel only).
 fn execute_dynamic_driver<K: PointwiseKernel>(
     isa: crate::dispatch::Isa,
     kernel: K,
@@ -749,24 +788,33 @@ fn execute_dynamic_driver<K: PointwiseKernel>(
 }
 
 /// [`execute`] with a periodic `weight` stream (`input.len()` elements for
-/// a per-element weight, `[1.0]` for none) and, if `PARAM`, a periodic
+/// a per-element weight; `None` for none) and, if `PARAM`, a periodic
 /// `param` stream for [`PointwiseKernel::eval_param`] (ignored otherwise).
-/// `None` if the ISA is unavailable or the lengths disagree (see [`run`];
-/// nothing is written then).
+/// Without a weight the pass reads no weight stream at all (a weight of 1
+/// would change no bit, but cost a tile and a product per element; a
+/// small call with a per-class parameter paid a third of its fixed cost
+/// for it), and without either stream it is one driver for every mode
+/// with no streams, as [`execute`] is on small-code targets. Where
+/// flash counts more than speed, a missing weight is a stream of `[1.0]`:
+/// one driver instead of two. `None` if the ISA is unavailable or the
+/// lengths disagree (see [`run`]; nothing is written then).
 pub fn execute_weighted<K: PointwiseKernel, const PARAM: bool>(
     isa: crate::dispatch::Isa,
     kernel: K,
     pass: Pass<'_>,
-    weight: &[f32],
+    weight: Option<&[f32]>,
     param: &[f32],
 ) -> Option<f64> {
-    dispatch_job::<K, true, PARAM, true>(
-        isa,
-        Job {
-            kernel,
-            pass,
-            weight,
-            param,
-        },
-    )
+    let job = |weight| Job {
+        kernel,
+        pass,
+        weight,
+        param,
+    };
+    match weight {
+        Some(weight) => dispatch_job::<K, true, PARAM, true>(isa, job(weight)),
+        None if SMALL_CODE => dispatch_job::<K, true, PARAM, true>(isa, job(&[1.0])),
+        None if PARAM => dispatch_job::<K, false, true, true>(isa, job(&[])),
+        None => dispatch_job::<K, false, false, true>(isa, job(&[])),
+    }
 }

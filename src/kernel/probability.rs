@@ -192,8 +192,9 @@ mod tests {
         let n = 5 * super::super::pointwise::PARALLEL_MIN_COMPUTE_BOUND + 77;
         let ok: Vec<f32> = (0..n).map(|i| (i % 7) as f32 / 6.0).collect();
         for threads in [1, 2, 3, 8] {
-            let Ok(pool) = rayon::ThreadPoolBuilder::new().num_threads(threads).build() else {
-                continue;
+            let pool = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+                Ok(pool) => pool,
+                Err(e) => panic!("a pool of {threads} threads: {e}"),
             };
             pool.install(|| {
                 assert_eq!(first_outside_unit_interval(Isa::best(), &ok), None);

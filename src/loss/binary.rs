@@ -36,7 +36,7 @@
 //! focal with soft targets both bounds are relative to
 //! `|value| + max|term|`.)
 
-use super::{PointwiseLoss, run_kernel_dynamic, run_kernel_weighted, sealed::Sealed};
+use super::{PointwiseLoss, run_kernel_weighted, sealed::Sealed};
 use crate::arch::SMALL_CODE;
 use crate::dispatch::Isa;
 use crate::error::LossError;
@@ -55,10 +55,6 @@ fn check_weight(weight: Option<&[f32]>, input: &[f32]) -> Result<(), LossError> 
         _ => Ok(()),
     }
 }
-
-/// The weight stream of a loss without a weight map: every element × 1,
-/// which changes no bit.
-const UNWEIGHTED: &[f32] = &[1.0];
 
 /// Binary cross-entropy on probabilities (`torch.nn.BCELoss`,
 /// `F.binary_cross_entropy`).
@@ -150,10 +146,7 @@ fn check_probabilities(isa: Isa, input: &[f32]) -> Result<(), LossError> {
 
 impl Sealed for BinaryCrossEntropy<'_> {
     fn run(&self, isa: Isa, pass: Pass<'_>) -> Option<f64> {
-        match self.weight {
-            None => run_kernel_dynamic(isa, BceKernel, pass),
-            Some(weight) => run_kernel_weighted::<_, false>(isa, BceKernel, pass, weight, &[]),
-        }
+        run_kernel_weighted::<_, false>(isa, BceKernel, pass, self.weight, &[])
     }
     fn check(&self, input: &[f32]) -> Result<(), LossError> {
         check_weight(self.weight, input)?;
@@ -313,12 +306,11 @@ fn check_pos_weight(pos_weight: f32) -> Result<(), LossError> {
 impl Sealed for BinaryCrossEntropyWithLogits<'_> {
     fn run(&self, isa: Isa, pass: Pass<'_>) -> Option<f64> {
         // A scalar pos_weight rides in the kernel; a per-class one is a
-        // periodic parameter stream (the same bits: a broadcast scalar,
-        // and a weight of 1 where there is no weight map, change nothing).
+        // periodic parameter stream (the same bits: a broadcast scalar
+        // changes nothing).
         // Where flash counts more than speed, a scalar one is a stream of
         // one too: one driver instead of three.
         let stream = |pass: Pass<'_>, weight: Option<&[f32]>, pos_weight: &[f32]| {
-            let weight = weight.unwrap_or(UNWEIGHTED);
             let kernel = BceLogitsKernel { pos_weight: 1.0 };
             run_kernel_weighted::<_, true>(isa, kernel, pass, weight, pos_weight)
         };
@@ -327,10 +319,7 @@ impl Sealed for BinaryCrossEntropyWithLogits<'_> {
             (weight, PosWeight::Scalar(pos_weight)) if SMALL_CODE => {
                 stream(pass, weight, core::slice::from_ref(pos_weight))
             }
-            (None, &PosWeight::Scalar(pos_weight)) => {
-                run_kernel_dynamic(isa, BceLogitsKernel { pos_weight }, pass)
-            }
-            (Some(weight), &PosWeight::Scalar(pos_weight)) => run_kernel_weighted::<_, false>(
+            (weight, &PosWeight::Scalar(pos_weight)) => run_kernel_weighted::<_, false>(
                 isa,
                 BceLogitsKernel { pos_weight },
                 pass,
@@ -494,8 +483,5 @@ fn run_focal<const GAMMA_TWO: bool>(
     weight: Option<&[f32]>,
     pass: Pass<'_>,
 ) -> Option<f64> {
-    match weight {
-        None => run_kernel_dynamic(isa, kernel, pass),
-        Some(weight) => run_kernel_weighted::<_, false>(isa, kernel, pass, weight, &[]),
-    }
+    run_kernel_weighted::<_, false>(isa, kernel, pass, weight, &[])
 }

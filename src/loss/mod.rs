@@ -301,23 +301,13 @@ pub(crate) fn run_kernel<K: pointwise::PointwiseKernel>(
     pointwise::execute(isa, kernel, pass)
 }
 
-/// [`run_kernel`] with one driver for every mode and no streams (see
-/// [`pointwise::execute_dynamic`]).
-pub(crate) fn run_kernel_dynamic<K: pointwise::PointwiseKernel>(
-    isa: Isa,
-    kernel: K,
-    pass: Pass<'_>,
-) -> Option<f64> {
-    pointwise::execute_dynamic(isa, kernel, pass)
-}
-
-/// [`run_kernel`] with a periodic `weight` stream and, if `PARAM`, a
-/// periodic `param` stream (see [`pointwise::execute_weighted`]).
+/// [`run_kernel`] with a periodic `weight` stream if there is one and, if
+/// `PARAM`, a periodic `param` stream (see [`pointwise::execute_weighted`]).
 pub(crate) fn run_kernel_weighted<K: pointwise::PointwiseKernel, const PARAM: bool>(
     isa: Isa,
     kernel: K,
     pass: Pass<'_>,
-    weight: &[f32],
+    weight: Option<&[f32]>,
     param: &[f32],
 ) -> Option<f64> {
     pointwise::execute_weighted::<K, PARAM>(isa, kernel, pass, weight, param)
