@@ -693,13 +693,18 @@ fn logit_fast_path_gives_the_general_bits_at_its_edges() {
 
 /// The per-class broadcast is exactly a per-element pos_weight: compared
 /// with `pw[i % C]` on a single-element call, for C around the 64-lane
-/// chunk (1, 5, 63, 64, 65, 100, 200) and lengths with tails.
+/// chunk (1, 5, 63, 64, 65, 100, 200) and lengths with tails; and for C
+/// below 64 over enough rows (70) that a chunk starts at every phase the
+/// periodic tile serves (the multiples of `gcd(64, C)` below C, the last
+/// of which reads the tile's far end).
 #[test]
 fn per_class_pos_weight_broadcasts_over_the_last_axis() {
     let mut rng = Rng(5);
-    for classes in [1usize, 5, 63, 64, 65, 100, 200] {
+    let short = [1usize, 5, 63, 64, 65, 100, 200].map(|c| (c, &[1usize, 2, 3, 7][..]));
+    let every_phase = [3usize, 12, 24, 40, 48, 63].map(|c| (c, &[70usize][..]));
+    for (classes, row_counts) in short.into_iter().chain(every_phase) {
         let pw: Vec<f32> = (0..classes).map(|_| rng.unit() * 4.0).collect();
-        for rows in [1usize, 2, 3, 7] {
+        for &rows in row_counts {
             let n = rows * classes;
             let x: Vec<f32> = (0..n).map(|_| rng.logit()).collect();
             let y: Vec<f32> = (0..n).map(|_| rng.target(true)).collect();

@@ -284,15 +284,22 @@ impl<'a, 't> Periodic<'a, 't> {
         let len = param.len();
         let tiled = (1..=VIRTUAL_LANES).contains(&len) && len < n;
         if tiled {
-            // tile[i] = param[i % len]: a fill for one element, else one
-            // copy of `param`, then the filled prefix doubled (a multiple
-            // of len each time) by block copies.
+            // tile[i] = param[i % len] for the i a window reads: a fill
+            // for one element, else one copy of `param`, then the filled
+            // prefix doubled (a multiple of len each time) by block
+            // copies. Windows start at the phases `k·64 mod len`, the
+            // multiples of `gcd(64, len)` below `len`, so the last one
+            // ends at `len − gcd + 64` (64 when `len` divides 64). Each
+            // doubling reloads what the one before just stored and waits
+            // for it: the copies a window never reads are not made.
             if let [v] = param {
                 tile.fill(*v);
             } else {
                 copy_prefix(tile, param);
+                let gcd = 1usize << len.trailing_zeros().min(VIRTUAL_LANES.trailing_zeros());
+                let needed = (len - gcd + VIRTUAL_LANES).min(tile.len());
                 let mut filled = len;
-                while filled < tile.len() {
+                while filled < needed {
                     let (done, rest) = tile.split_at_mut(filled);
                     copy_blocks(rest, done);
                     filled *= 2;
