@@ -617,9 +617,11 @@ impl<K: PointwiseKernel, R: Finish, const WEIGHT: bool, const PARAM: bool, const
 /// Dispatches `job` with its stream selection: the per-mode drivers (the
 /// regression losses: memory-bound, short chains) on single registers,
 /// the [`mode::DYNAMIC`] ones (the transcendental kernels) on AVX-512
-/// quads ([`crate::dispatch::dispatch_quads`]), or on pairs
-/// ([`crate::dispatch::dispatch_paired`]) for a call shorter than one
-/// chunk, where a quad would compute 64 lanes for a few. `finish` turns
+/// quads ([`crate::dispatch::dispatch_quads`]), and a call shorter than
+/// one chunk on single registers too: a quad or a pair would compute 64
+/// or 32 lanes for a few, and pad a 16-element call that single AVX-512
+/// registers read in place (BCE on 16 elements: 105 → 58 ns a call,
+/// `bench_report --small-calls-only`). `finish` turns
 /// the pass's [`Total`] into what the caller keeps, inside the ISA's
 /// function.
 fn dispatch_one<K, R, const WEIGHT: bool, const PARAM: bool, const DYNAMIC: bool>(
@@ -633,10 +635,8 @@ where
 {
     let small = job.pass.input.len() < VIRTUAL_LANES;
     let selected = Selected::<K, R, WEIGHT, PARAM, DYNAMIC>(job, finish);
-    if !(WEIGHT || PARAM || DYNAMIC) {
+    if !(WEIGHT || PARAM || DYNAMIC) || small {
         crate::dispatch::dispatch(isa, selected).flatten()
-    } else if small {
-        crate::dispatch::dispatch_paired(isa, selected).flatten()
     } else {
         crate::dispatch::dispatch_quads(isa, selected).flatten()
     }
