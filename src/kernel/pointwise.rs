@@ -561,8 +561,8 @@ impl<K: PointwiseKernel> Job<'_, K> {
 /// mode is read at run time) is fixed at compile time, with what to make
 /// of its [`Total`]: the f64 value for a whole pass, rounded inside the
 /// ISA's function (so that a call returns 8 bytes, not the 120 of a
-/// `Total` copied through every level: a fifth of a 64-element MSE
-/// call), or the `Total` itself for a piece of a split pass.
+/// `Total` copied through every level: a 64-element MSE call went from
+/// 41 to 36.5 ns), or the `Total` itself for a piece of a split pass.
 struct Selected<'a, K, R, const WEIGHT: bool, const PARAM: bool, const DYNAMIC: bool>(
     Job<'a, K>,
     R,
