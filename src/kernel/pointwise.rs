@@ -821,7 +821,6 @@ pub fn execute_weighted<K: PointwiseKernel, const PARAM: bool>(
     match weight {
         Some(weight) => dispatch_job::<K, true, PARAM, true>(isa, job(weight)),
         None if SMALL_CODE => dispatch_job::<K, true, PARAM, true>(isa, job(&[1.0])),
-        None if PARAM => dispatch_job::<K, false, true, true>(isa, job(&[])),
-        None => dispatch_job::<K, false, false, true>(isa, job(&[])),
+        None => dispatch_job::<K, false, PARAM, true>(isa, job(&[])),
     }
 }
