@@ -8,7 +8,8 @@
 #     and under qemu-aarch64;
 #  5. tests/errors.c reaches every status code (x86-64, qemu-aarch64);
 #  6. the static library builds for thumbv7em-none-eabihf (Cortex-M4F) and
-#     prints the flash that linking one loss / every function takes.
+#     prints the flash that linking one loss / every function takes;
+#  7. no panic path is reachable from any exported function (thumbv7em).
 # Needs cbindgen (apt), gcc, g++, aarch64-linux-gnu-gcc and qemu-user.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -66,4 +67,19 @@ done
 "$lld" -flavor gnu --gc-sections -e simdloss_mse_value $every -o "$out/firmware.elf" "$lib"
 read -r text data _ < <(size "$out/firmware.elf" | tail -1)
 printf '%-48s %6d B\n' "every function in simdloss.h" "$((text + data))"
+echo "-- no panic path behind any exported function (thumbv7em, opt-level 3, fat LTO)"
+# The C layer's own no-panic link test: every function in the header kept,
+# and core's panic machinery must not be reachable from any of them. (At
+# opt-level "s" the archive keeps one: core's Zip::new, left out of line,
+# divides by a chunk length it cannot see is a nonzero constant.)
+CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
+    cargo build --quiet -p simdloss-capi --release --no-default-features \
+    --target thumbv7em-none-eabihf --target-dir target/capi-nopanic
+# shellcheck disable=SC2086
+"$lld" -flavor gnu --gc-sections -e simdloss_mse_value $every -o "$out/nopanic.elf" \
+    target/capi-nopanic/thumbv7em-none-eabihf/release/libsimdloss_capi.a
+if nm "$out/nopanic.elf" | grep -i panicking; then
+    echo "a panic path is reachable from the C API (symbols above)"
+    exit 1
+fi
 echo "capi/check.sh: OK"
