@@ -9,6 +9,17 @@
  * `options` may be NULL (the defaults of *_options_default()). Buffers
  * hold the documented number of floats; outputs must not overlap inputs.
  * Link: -lsimdloss_capi (static: add -lpthread -ldl -lm on Linux).
+ *
+ * Errors every loss function can return (each function's comment adds its
+ * own): SIMDLOSS_ERROR_NULL_POINTER (a required pointer is NULL: all but
+ * `options` and `detail` are required), _MISALIGNED_POINTER, _OVERLAP
+ * (`grad.data`, `out` or `loss` shares a byte with an input or output
+ * buffer), _EMPTY (`n == 0`), _INVALID_PARAMETER (a parameter outside its
+ * domain, a non-finite `grad.scale`, an unknown `reduction`, `isa`,
+ * `activation` or `target.kind`), _ISA_UNAVAILABLE (`options->isa` cannot
+ * run here), _INVALID_SHAPE (a size that overflows; class-axis losses: an
+ * extent of 0). On error, `detail` (if not NULL) names the argument and,
+ * for one element at fault, its index.
  */
 
 #ifndef SIMDLOSS_H
@@ -262,7 +273,8 @@ typedef struct simdloss_dice_options {
   int64_t ignore_index;
   /**
    * Class weights, one per kept class (`c`, or `c − 1` without the
-   * background), each ≥ 0; or NULL (none).
+   * background), or NULL (none). A negative one is refused
+   * (`SIMDLOSS_ERROR_OUT_OF_RANGE` with its index); NaN gives NaN.
    */
   const float *weight;
   /**
@@ -817,7 +829,8 @@ struct simdloss_dice_cross_entropy_options simdloss_dice_cross_entropy_options_d
  * Errors: also `SIMDLOSS_ERROR_INVALID_SHAPE` (an extent 0, `n·c·s`
  * overflowing, more classes than the family takes, softmax or no
  * background with `c = 1`), `_LENGTH_MISMATCH`, `_INVALID_LABEL`,
- * `_INVALID_PARAMETER` (`smooth_nr`, `smooth_dr`, a negative weight).
+ * `_INVALID_PARAMETER` (`smooth_nr`, `smooth_dr`), `_OUT_OF_RANGE` (a
+ * negative class weight, with its index).
  *
  * # Safety
  * `input` holds `n·c·s` floats, `target.data` `target.len` elements of
@@ -849,7 +862,8 @@ enum simdloss_status simdloss_dice_per_element(const struct simdloss_dice_option
  * Errors: also `SIMDLOSS_ERROR_INVALID_SHAPE` (an extent 0, `n·c·s`
  * overflowing, more classes than the family takes, softmax or no
  * background with `c = 1`), `_LENGTH_MISMATCH`, `_INVALID_LABEL`,
- * `_INVALID_PARAMETER` (`smooth_nr`, `smooth_dr`, a negative weight).
+ * `_INVALID_PARAMETER` (`smooth_nr`, `smooth_dr`), `_OUT_OF_RANGE` (a
+ * negative class weight, with its index).
  * `alpha`, `beta`: finite and ≥ 0.
  *
  * # Safety
@@ -883,7 +897,7 @@ enum simdloss_status simdloss_tversky_per_element(const struct simdloss_tversky_
  * Errors: also `SIMDLOSS_ERROR_INVALID_SHAPE` (an extent 0, `n·c·s`
  * overflowing, more classes than the family takes, softmax or no
  * background with `c = 1`), `_LENGTH_MISMATCH`, `_INVALID_LABEL`,
- * `_INVALID_PARAMETER` (`smooth_nr`, `smooth_dr`, a negative weight).
+ * `_INVALID_PARAMETER` (`smooth_nr`, `smooth_dr`).
  *
  * # Safety
  * `input` holds `n·c·s` floats, `target.data` `target.len` elements of
@@ -916,7 +930,8 @@ enum simdloss_status simdloss_generalized_dice_per_element(const struct simdloss
  * Errors: also `SIMDLOSS_ERROR_INVALID_SHAPE` (an extent 0, `n·c·s`
  * overflowing, more classes than the family takes, softmax or no
  * background with `c = 1`), `_LENGTH_MISMATCH`, `_INVALID_LABEL`,
- * `_INVALID_PARAMETER` (`smooth_nr`, `smooth_dr`, a negative weight).
+ * `_INVALID_PARAMETER` (`smooth_nr`, `smooth_dr`), `_OUT_OF_RANGE` (a
+ * negative class weight, with its index).
  * `lambda_dice`, `lambda_ce`: finite and ≥ 0; `label_smoothing` in [0, 1].
  *
  * # Safety
@@ -973,7 +988,7 @@ struct simdloss_smooth_l1_options simdloss_smooth_l1_options_default(void);
  * mean), `∂/∂input[i] = 2(input[i] − target[i])`. Writes `*loss`.
  *
  * # Safety
- * See the module docs: `n` floats at `input` and `target`, `loss` one
+ * `n` floats at `input` and `target`, `loss` one
  * writable float.
  */
 enum simdloss_status simdloss_mse_value(const struct simdloss_plain_options *options, const float *input, const float *target, size_t n, simdloss_reduction reduction, float *loss, struct simdloss_error_detail *detail);

@@ -25,11 +25,12 @@ impl Range {
 /// it writes can be checked against each. At most this many are read.
 const MAX_READS: usize = 4;
 
-/// The read buffers of one call.
+/// The buffers of one call: those it reads, and the one it writes.
 #[derive(Debug)]
 pub(crate) struct Reads {
     ranges: [Range; MAX_READS],
     count: usize,
+    written: Option<Range>,
 }
 
 impl Reads {
@@ -37,7 +38,17 @@ impl Reads {
         Self {
             ranges: [Range { start: 0, end: 0 }; MAX_READS],
             count: 0,
+            written: None,
         }
+    }
+
+    /// Whether `range` shares a byte with a buffer read or written.
+    fn overlaps(&self, range: Range) -> bool {
+        let reads = self.ranges.get(..self.count).unwrap_or(&[]);
+        reads
+            .iter()
+            .chain(self.written.as_ref())
+            .any(|other| other.overlaps(range))
     }
 
     /// `len` elements of `T` at `ptr`, checked and recorded, as a slice.
@@ -57,13 +68,17 @@ impl Reads {
         len: usize,
     ) -> Result<&'a [T], Failure> {
         let range = check::<T>(argument, ptr, len)?;
-        // Callers read at most MAX_READS buffers; a count past it would be
-        // a bug here, and then the range is simply not recorded for the
-        // overlap check (no panic path in the library).
-        if let Some(slot) = self.ranges.get_mut(self.count) {
-            *slot = range;
-            self.count += 1;
-        }
+        // A call reads at most MAX_READS buffers. One more would be a bug
+        // in this crate: it is refused (every valid call in
+        // tests/errors.c would fail), never left out of the overlap check.
+        let Some(slot) = self.ranges.get_mut(self.count) else {
+            return Err(Failure::new(
+                simdloss_status::SIMDLOSS_ERROR_INVALID_PARAMETER,
+                argument,
+            ));
+        };
+        *slot = range;
+        self.count += 1;
         // SAFETY: `check` found `ptr` not NULL, aligned for `T`, and
         // `len · size_of::<T>()` bytes within `isize::MAX` without wrapping;
         // the caller promises they hold `len` initialized `T`s.
@@ -81,19 +96,19 @@ impl Reads {
     /// If `ptr` is not NULL and the checks pass, it must point to `len`
     /// initialized `f32`s that nothing else accesses for `'a`.
     pub(crate) unsafe fn write<'a>(
-        &self,
+        &mut self,
         argument: &'static CStr,
         ptr: *mut f32,
         len: usize,
     ) -> Result<&'a mut [f32], Failure> {
         let range = check::<f32>(argument, ptr, len)?;
-        let reads = self.ranges.get(..self.count).unwrap_or(&[]);
-        if reads.iter().any(|read| read.overlaps(range)) {
+        if self.overlaps(range) {
             return Err(Failure::new(
                 simdloss_status::SIMDLOSS_ERROR_OVERLAP,
                 argument,
             ));
         }
+        self.written = Some(range);
         // SAFETY: as in `read`, and no buffer this call reads shares a byte
         // with it; the caller promises nothing else accesses it.
         Ok(unsafe { core::slice::from_raw_parts_mut(ptr, len) })
@@ -126,12 +141,25 @@ fn check<T>(argument: &'static CStr, ptr: *const T, len: usize) -> Result<Range,
     Ok(Range { start, end })
 }
 
-/// A required output scalar (`*loss`), checked for NULL and alignment.
-///
-/// # Errors
-/// `SIMDLOSS_ERROR_NULL_POINTER` or `_MISALIGNED_POINTER` naming `argument`.
-pub(crate) fn check_scalar_out(argument: &'static CStr, ptr: *mut f32) -> Result<(), Failure> {
-    check::<f32>(argument, ptr, 1).map(|_| ())
+impl Reads {
+    /// A required output scalar (`*loss`), written after the call: checked
+    /// for NULL and alignment, and refused if it shares a byte with a
+    /// buffer read or written (it would overwrite an input or an output
+    /// element, which can only be a mistake).
+    ///
+    /// # Errors
+    /// `SIMDLOSS_ERROR_NULL_POINTER`, `_MISALIGNED_POINTER` or `_OVERLAP`
+    /// naming `argument`.
+    pub(crate) fn scalar_out(&self, argument: &'static CStr, ptr: *mut f32) -> Result<(), Failure> {
+        let range = check::<f32>(argument, ptr, 1)?;
+        if self.overlaps(range) {
+            return Err(Failure::new(
+                simdloss_status::SIMDLOSS_ERROR_OVERLAP,
+                argument,
+            ));
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -147,6 +175,11 @@ mod tests {
         let _ = unsafe { reads.read(cstr!("input"), data.as_ptr(), 8) }.unwrap();
         // SAFETY: `out` holds 8 floats; nothing else touches it.
         assert!(unsafe { reads.write(cstr!("out"), out.as_mut_ptr(), 8) }.is_ok());
+        let mut loss = 0.0f32;
+        assert!(reads.scalar_out(cstr!("loss"), &raw mut loss).is_ok());
+        let inside = out.as_mut_ptr().wrapping_add(3);
+        let err = reads.scalar_out(cstr!("loss"), inside).unwrap_err();
+        assert_eq!(err.status, simdloss_status::SIMDLOSS_ERROR_OVERLAP);
         let alias = data.as_ptr().cast_mut();
         // SAFETY: the call must refuse before making a slice.
         let err = unsafe { reads.write(cstr!("out"), alias.wrapping_add(7), 1) }.unwrap_err();

@@ -7,7 +7,7 @@ use simdloss::{
     ClassAxisLoss, ClassShape, ClassTarget, Grad, Isa, LossError, Probabilities, Reduction,
 };
 
-use crate::buffers::{check_scalar_out, Reads};
+use crate::buffers::Reads;
 use crate::call::{reduction, rust_grad, with_options, write_loss, Verb};
 use crate::isa::{chosen, simdloss_isa};
 use crate::status::{simdloss_error_detail, simdloss_status, Failure};
@@ -191,9 +191,9 @@ unsafe fn run_checked<O: ClassOptions>(
             loss: out,
         } => {
             let r = reduction(r)?;
-            check_scalar_out(cstr!("loss"), out)?;
+            reads.scalar_out(cstr!("loss"), out)?;
             let value = dispatch(&loss, input, shape, target, RustVerb::Value(r))?;
-            // SAFETY: `check_scalar_out` passed; the caller promises one
+            // SAFETY: `scalar_out` passed; the caller promises one
             // writable `float`.
             unsafe { write_loss(out, value) };
         }
@@ -203,10 +203,10 @@ unsafe fn run_checked<O: ClassOptions>(
             loss: out,
         } => {
             let r = reduction(r)?;
-            check_scalar_out(cstr!("loss"), out)?;
             // SAFETY: the caller promises `n·c·s` writable floats that
             // nothing else accesses during the call.
             let buf = unsafe { reads.write(cstr!("grad.data"), grad.data, shape.len()) }?;
+            reads.scalar_out(cstr!("loss"), out)?;
             let rust = RustVerb::ValueAndGrad(r, rust_grad(grad, buf)?);
             let value = dispatch(&loss, input, shape, target, rust)?;
             // SAFETY: as above.

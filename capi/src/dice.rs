@@ -77,7 +77,8 @@ pub struct simdloss_dice_options {
     /// Pixels whose label equals it count nowhere (default −100).
     pub ignore_index: i64,
     /// Class weights, one per kept class (`c`, or `c − 1` without the
-    /// background), each ≥ 0; or NULL (none).
+    /// background), or NULL (none). A negative one is refused
+    /// (`SIMDLOSS_ERROR_OUT_OF_RANGE` with its index); NaN gives NaN.
     pub weight: *const f32,
     /// The length of `weight`.
     pub weight_len: usize,
@@ -348,7 +349,8 @@ impl ClassOptions for simdloss_dice_cross_entropy_options {
 /// Errors: also `SIMDLOSS_ERROR_INVALID_SHAPE` (an extent 0, `n·c·s`
 /// overflowing, more classes than the family takes, softmax or no
 /// background with `c = 1`), `_LENGTH_MISMATCH`, `_INVALID_LABEL`,
-/// `_INVALID_PARAMETER` (`smooth_nr`, `smooth_dr`, a negative weight).
+/// `_INVALID_PARAMETER` (`smooth_nr`, `smooth_dr`), `_OUT_OF_RANGE` (a
+/// negative class weight, with its index).
 ///
 /// # Safety
 /// `input` holds `n·c·s` floats, `target.data` `target.len` elements of
@@ -418,7 +420,8 @@ pub unsafe extern "C" fn simdloss_dice_per_element(
 /// Errors: also `SIMDLOSS_ERROR_INVALID_SHAPE` (an extent 0, `n·c·s`
 /// overflowing, more classes than the family takes, softmax or no
 /// background with `c = 1`), `_LENGTH_MISMATCH`, `_INVALID_LABEL`,
-/// `_INVALID_PARAMETER` (`smooth_nr`, `smooth_dr`, a negative weight).
+/// `_INVALID_PARAMETER` (`smooth_nr`, `smooth_dr`), `_OUT_OF_RANGE` (a
+/// negative class weight, with its index).
 /// `alpha`, `beta`: finite and ≥ 0.
 ///
 /// # Safety
@@ -490,7 +493,7 @@ pub unsafe extern "C" fn simdloss_tversky_per_element(
 /// Errors: also `SIMDLOSS_ERROR_INVALID_SHAPE` (an extent 0, `n·c·s`
 /// overflowing, more classes than the family takes, softmax or no
 /// background with `c = 1`), `_LENGTH_MISMATCH`, `_INVALID_LABEL`,
-/// `_INVALID_PARAMETER` (`smooth_nr`, `smooth_dr`, a negative weight).
+/// `_INVALID_PARAMETER` (`smooth_nr`, `smooth_dr`).
 ///
 /// # Safety
 /// `input` holds `n·c·s` floats, `target.data` `target.len` elements of
@@ -561,7 +564,8 @@ pub unsafe extern "C" fn simdloss_generalized_dice_per_element(
 /// Errors: also `SIMDLOSS_ERROR_INVALID_SHAPE` (an extent 0, `n·c·s`
 /// overflowing, more classes than the family takes, softmax or no
 /// background with `c = 1`), `_LENGTH_MISMATCH`, `_INVALID_LABEL`,
-/// `_INVALID_PARAMETER` (`smooth_nr`, `smooth_dr`, a negative weight).
+/// `_INVALID_PARAMETER` (`smooth_nr`, `smooth_dr`), `_OUT_OF_RANGE` (a
+/// negative class weight, with its index).
 /// `lambda_dice`, `lambda_ce`: finite and ≥ 0; `label_smoothing` in [0, 1].
 ///
 /// # Safety

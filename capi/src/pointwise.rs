@@ -3,7 +3,7 @@
 
 use simdloss::{Isa, PointwiseLoss};
 
-use crate::buffers::{check_scalar_out, Reads};
+use crate::buffers::Reads;
 use crate::call::{reduction, rust_grad, with_options, write_loss, Verb};
 use crate::isa::{chosen, simdloss_isa};
 use crate::status::{simdloss_error_detail, simdloss_status, Failure};
@@ -80,9 +80,9 @@ unsafe fn run_checked<O: PointwiseOptions>(
             loss: out,
         } => {
             let r = reduction(r)?;
-            check_scalar_out(cstr!("loss"), out)?;
+            reads.scalar_out(cstr!("loss"), out)?;
             let value = loss.value(input, target, r)?;
-            // SAFETY: `check_scalar_out` passed; the caller promises one
+            // SAFETY: `scalar_out` passed; the caller promises one
             // writable `float`.
             unsafe { write_loss(out, value) };
         }
@@ -92,10 +92,10 @@ unsafe fn run_checked<O: PointwiseOptions>(
             loss: out,
         } => {
             let r = reduction(r)?;
-            check_scalar_out(cstr!("loss"), out)?;
             // SAFETY: the caller promises `n` writable elements that
             // nothing else accesses during the call.
             let buf = unsafe { reads.write(cstr!("grad.data"), grad.data, n) }?;
+            reads.scalar_out(cstr!("loss"), out)?;
             let value = loss.value_and_grad(input, target, r, rust_grad(grad, buf)?)?;
             // SAFETY: as above.
             unsafe { write_loss(out, value) };

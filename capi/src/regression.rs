@@ -177,7 +177,7 @@ unsafe fn run_plain<T: PointwiseOptions>(
 /// mean), `∂/∂input[i] = 2(input[i] − target[i])`. Writes `*loss`.
 ///
 /// # Safety
-/// See the module docs: `n` floats at `input` and `target`, `loss` one
+/// `n` floats at `input` and `target`, `loss` one
 /// writable float.
 #[no_mangle]
 pub unsafe extern "C" fn simdloss_mse_value(

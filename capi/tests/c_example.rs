@@ -51,7 +51,12 @@ fn train(steps: usize) -> Vec<f32> {
             }
         }
         let loss = loss_fn
-            .value_and_grad(&logits, &labels, Reduction::Mean, Grad::overwrite(&mut grad))
+            .value_and_grad(
+                &logits,
+                &labels,
+                Reduction::Mean,
+                Grad::overwrite(&mut grad),
+            )
             .expect("a valid call");
         losses.push(loss);
         for (j, w) in weights.iter_mut().enumerate() {
@@ -75,11 +80,19 @@ fn train(steps: usize) -> Vec<f32> {
 
 #[test]
 fn rust_api_gives_the_c_examples_expected_losses() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/logistic_regression.expected");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/logistic_regression.expected"
+    );
     let text: String = train(CHECKED_STEPS)
         .iter()
         .enumerate()
-        .map(|(step, loss)| format!("step {step:3} loss {loss:.9} bits 0x{:08x}\n", loss.to_bits()))
+        .map(|(step, loss)| {
+            format!(
+                "step {step:3} loss {loss:.9} bits 0x{:08x}\n",
+                loss.to_bits()
+            )
+        })
         .collect();
     if std::env::var_os("SIMDLOSS_BLESS").is_some() {
         std::fs::write(path, &text).expect("write the expected file");
@@ -91,5 +104,10 @@ fn rust_api_gives_the_c_examples_expected_losses() {
 #[test]
 fn the_example_converges() {
     let losses = train(300);
-    assert!(losses[299] < 0.25 * losses[0], "{} -> {}", losses[0], losses[299]);
+    assert!(
+        losses[299] < 0.25 * losses[0],
+        "{} -> {}",
+        losses[0],
+        losses[299]
+    );
 }
