@@ -526,7 +526,8 @@ typedef struct simdloss_smooth_l1_options {
  */
 typedef struct simdloss_softmax_cross_entropy_options {
   /**
-   * Class weights (`weight_len = c` floats), or NULL (none).
+   * Class weights (`weight_len = c` floats), or NULL (none). Not
+   * validated, as in PyTorch (NaN gives NaN).
    */
   const float *weight;
   /**
@@ -558,7 +559,8 @@ typedef struct simdloss_softmax_focal_options {
    */
   float gamma;
   /**
-   * Class weights (`weight_len = c` floats), or NULL (none).
+   * Class weights (`weight_len = c` floats), or NULL (none). Not
+   * validated, as in PyTorch (NaN gives NaN).
    */
   const float *weight;
   /**

@@ -42,7 +42,8 @@ pub(crate) unsafe fn class_weight<'a>(
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct simdloss_softmax_cross_entropy_options {
-    /// Class weights (`weight_len = c` floats), or NULL (none).
+    /// Class weights (`weight_len = c` floats), or NULL (none). Not
+    /// validated, as in PyTorch (NaN gives NaN).
     pub weight: *const f32,
     /// The length of `weight`.
     pub weight_len: usize,
@@ -100,7 +101,8 @@ pub struct simdloss_softmax_focal_options {
     /// The focusing parameter γ: finite and ≥ 0 (default 2; 0 is
     /// cross-entropy).
     pub gamma: f32,
-    /// Class weights (`weight_len = c` floats), or NULL (none).
+    /// Class weights (`weight_len = c` floats), or NULL (none). Not
+    /// validated, as in PyTorch (NaN gives NaN).
     pub weight: *const f32,
     /// The length of `weight`.
     pub weight_len: usize,
