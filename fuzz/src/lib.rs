@@ -1,7 +1,8 @@
 //! Fuzzing harness for `simdloss`: byte decoding ([`input`]), the generic
 //! checker of any pointwise loss ([`pointwise`]) and one module per loss
 //! family ([`regression`], [`binary`], [`softmax`] and [`dice`]: the
-//! class-axis losses, each with its own case layout and checker). Each
+//! class-axis losses, each with its own case layout and checker), and
+//! [`capi`] (the C ABI's pointer and overlap checks against the Rust API). Each
 //! target in `fuzz_targets/` is one line calling a family's `fuzz_one`.
 //!
 //! Adding a loss family: write its f64 [`pointwise::Reference`] and
@@ -12,6 +13,7 @@
 //! (`fuzz/seeds.py`); `.ci/run` fuzzes every target `cargo fuzz list` names.
 
 pub mod binary;
+pub mod capi;
 pub mod dice;
 pub mod input;
 pub mod pointwise;
