@@ -3,7 +3,8 @@
 #  1. clippy and the Rust tests of simdloss-capi (unit tests, and
 #     tests/c_example.rs: the Rust API gives the example's expected losses);
 #  2. the committed header is what cbindgen generates from capi/src;
-#  3. the header compiles as C11 (-pedantic) and C++17 with -Werror;
+#  3. the header compiles as C11 (-pedantic) and C++17 with -Werror, and
+#     the README's C quickstart compiles and runs;
 #  4. the example trains and matches the Rust API bit for bit, on x86-64
 #     and under qemu-aarch64;
 #  5. tests/errors.c reaches every status code (x86-64, qemu-aarch64);
@@ -33,6 +34,18 @@ echo "-- the header as C11 and C++17"
 printf '#include "simdloss.h"\nint main(void) { return simdloss_isa_best() == SIMDLOSS_ISA_AUTO; }\n' >"$out/header.c"
 gcc -std=c11 -Wall -Wextra -Werror -pedantic -Icapi/include -c "$out/header.c" -o "$out/header-c.o"
 g++ -std=c++17 -Wall -Wextra -Werror -pedantic -x c++ -Icapi/include -c "$out/header.c" -o "$out/header-cpp.o"
+
+echo "-- the README's C quickstart, wrapped in a main(), compiles and runs"
+{
+    printf '#include <stdio.h>\n#include "simdloss.h"\nint main(void) {\n'
+    awk '/^## C API/ {api = 1} api && /^```c/ {code = 1; next} code && /^```/ {exit} code' README.md |
+        grep -v '^#include'
+    printf 'printf("README quickstart: loss %%f\\n", (double)loss);\nreturn status != SIMDLOSS_OK;\n}\n'
+} >"$out/readme.c"
+cargo build --quiet -p simdloss-capi --release
+gcc -std=c11 -Wall -Wextra -Werror -pedantic -Icapi/include "$out/readme.c" \
+    target/release/libsimdloss_capi.a -lpthread -ldl -lm -o "$out/readme"
+"$out/readme"
 
 echo "-- the example, x86-64 and qemu-aarch64"
 bash capi/examples/run.sh host
