@@ -94,7 +94,7 @@ pub(crate) unsafe fn with_options<O: Default, R>(options: *const O, f: impl FnOn
     }
 }
 
-/// Writes `value` through `loss`, which `buffers::check_scalar_out` passed.
+/// Writes `value` through `loss`, which `Reads::scalar_out` passed.
 ///
 /// # Safety
 /// `loss` is aligned and valid for one `f32` write.

@@ -12,8 +12,9 @@
 //! out-of-range value from C is an error, never undefined behaviour.
 //!
 //! `no_std` without the `std` feature (firmware): a panic handler that
-//! loops is linked, and never reached (the library has no panic path:
-//! `nopanic/` checks it at link time).
+//! loops is linked, and never reached: `capi/check.sh` links every
+//! exported function for Cortex-M4F and fails if any `core::panicking`
+//! symbol is reachable.
 
 #![no_std]
 #![deny(unsafe_op_in_unsafe_fn)]
