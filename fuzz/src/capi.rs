@@ -198,16 +198,16 @@ pub fn fuzz_one(data: &[u8]) {
     }
 }
 
-fn overlaps(a: core::ops::Range<usize>, b: core::ops::Range<usize>) -> bool {
+pub(crate) fn overlaps(a: core::ops::Range<usize>, b: core::ops::Range<usize>) -> bool {
     a.start < b.end && b.start < a.end
 }
 
 /// Equal bits, or both NaN (payloads are unspecified).
-fn same(a: f32, b: f32) -> bool {
+pub(crate) fn same(a: f32, b: f32) -> bool {
     a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
 }
 
-fn same_bits(a: &[f32], b: &[f32]) -> bool {
+pub(crate) fn same_bits(a: &[f32], b: &[f32]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same(*x, *y))
 }
 
@@ -220,7 +220,7 @@ fn c_only_arguments_valid(call: &Call) -> bool {
 }
 
 /// `None`: unknown; `Some(None)`: auto.
-fn rust_isa(isa: u32) -> Option<Option<Isa>> {
+pub(crate) fn rust_isa(isa: u32) -> Option<Option<Isa>> {
     match isa {
         c::SIMDLOSS_ISA_AUTO => Some(None),
         c::SIMDLOSS_ISA_SCALAR => Some(Some(Isa::Scalar)),

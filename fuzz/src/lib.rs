@@ -2,7 +2,8 @@
 //! checker of any pointwise loss ([`pointwise`]) and one module per loss
 //! family ([`regression`], [`binary`], [`softmax`] and [`dice`]: the
 //! class-axis losses, each with its own case layout and checker), and
-//! [`capi`] (the C ABI's pointer and overlap checks against the Rust API). Each
+//! [`capi`] / [`capi_class`] (the C ABI's pointer and overlap checks
+//! against the Rust API). Each
 //! target in `fuzz_targets/` is one line calling a family's `fuzz_one`.
 //!
 //! Adding a loss family: write its f64 [`pointwise::Reference`] and
@@ -14,6 +15,7 @@
 
 pub mod binary;
 pub mod capi;
+pub mod capi_class;
 pub mod dice;
 pub mod input;
 pub mod pointwise;
