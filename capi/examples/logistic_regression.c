@@ -142,8 +142,8 @@ int main(int argc, char **argv) {
     make_data();
 
     simdloss_isa best = simdloss_isa_best();
-    printf("simdloss C API: logistic regression, %d samples, %d features + bias, isa %s\n",
-           SAMPLES, FEATURES, simdloss_isa_name(best));
+    printf("simdloss %s (C API): logistic regression, %d samples, %d features + bias, isa %s\n",
+           simdloss_version(), SAMPLES, FEATURES, simdloss_isa_name(best));
     static float losses[STEPS];
     if (train(SIMDLOSS_ISA_AUTO, STEPS, losses) != SIMDLOSS_OK) {
         return 1;

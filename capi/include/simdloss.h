@@ -42,6 +42,22 @@
 #define SIMDLOSS_DEFAULT_IGNORE_INDEX -100
 
 /**
+ * The major version of the header (the crate's; 0.x: a minor version may
+ * change the API).
+ */
+#define SIMDLOSS_VERSION_MAJOR 0
+
+/**
+ * The minor version of the header.
+ */
+#define SIMDLOSS_VERSION_MINOR 1
+
+/**
+ * The patch version of the header.
+ */
+#define SIMDLOSS_VERSION_PATCH 0
+
+/**
  * What a call did. `SIMDLOSS_OK` (0) is success; every other code is a
  * refusal, and then nothing was written (no output buffer, no `*loss`),
  * except the optional `simdloss_error_detail`.
@@ -1176,6 +1192,13 @@ enum simdloss_status simdloss_softmax_focal_per_element(const struct simdloss_so
  * unknown one gives `"unknown simdloss status"`). Never NULL.
  */
 const char *simdloss_status_message(int status);
+
+/**
+ * The linked library's version, `"MAJOR.MINOR.PATCH"`: a static string.
+ * Compare it with the `SIMDLOSS_VERSION_*` macros to check that the
+ * header and the library match.
+ */
+const char *simdloss_version(void);
 
 #ifdef __cplusplus
 } // extern "C"

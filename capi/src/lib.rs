@@ -46,6 +46,7 @@ mod pointwise;
 mod regression;
 mod softmax;
 mod status;
+mod version;
 
 pub use binary::*;
 pub use call::{
@@ -58,6 +59,7 @@ pub use isa::*;
 pub use regression::*;
 pub use softmax::*;
 pub use status::{simdloss_error_detail, simdloss_status, simdloss_status_message};
+pub use version::*;
 
 #[cfg(not(any(feature = "std", test)))]
 #[panic_handler]

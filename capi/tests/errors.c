@@ -1956,6 +1956,15 @@ int main(void)
     test_messages();
     test_isa_queries();
     test_helpers_and_defaults();
+    {
+        /* The header's version macros are the linked library's version. */
+        char header_version[32];
+        snprintf(header_version, sizeof header_version, "%u.%u.%u", SIMDLOSS_VERSION_MAJOR,
+                 SIMDLOSS_VERSION_MINOR, SIMDLOSS_VERSION_PATCH);
+        check(simdloss_version() != NULL && strcmp(simdloss_version(), header_version) == 0,
+              "simdloss_version", "version", "the library says %s, the header %s",
+              simdloss_version() ? simdloss_version() : "(NULL)", header_version);
+    }
 
     for (l = 0; l < N_LOSSES; l++) {
         for (verb = 0; verb < N_VERBS; verb++) {
