@@ -7,7 +7,8 @@
 #     the README's C quickstart compiles and runs;
 #  4. the example trains and matches the Rust API bit for bit, on x86-64
 #     and under qemu-aarch64;
-#  5. tests/errors.c reaches every status code (x86-64, qemu-aarch64);
+#  5. tests/errors.c reaches every status code (x86-64 as C11 and C++17,
+#     qemu-aarch64);
 #  6. the static library builds for thumbv7em-none-eabihf (Cortex-M4F) and
 #     prints the flash that linking one loss / every function takes;
 #  7. no panic path is reachable from any exported function (thumbv7em).
@@ -20,6 +21,7 @@ mkdir -p "$out"
 echo "-- clippy, tests"
 cargo clippy -p simdloss-capi --all-targets -- -D warnings
 cargo clippy -p simdloss-capi --release --no-default-features -- -D warnings
+cargo clippy -p simdloss-capi --features rayon -- -D warnings
 cargo test -p simdloss-capi
 
 echo "-- the header is cbindgen's (cbindgen $(cbindgen --version | cut -d' ' -f2))"
@@ -54,6 +56,10 @@ bash capi/examples/run.sh aarch64
 echo "-- every status code from C (tests/errors.c), x86-64 and qemu-aarch64"
 cflags=(-std=c11 -O1 -Wall -Wextra -Werror -pedantic -Icapi/include)
 gcc "${cflags[@]}" capi/tests/errors.c target/release/libsimdloss_capi.a -lpthread -ldl -lm -o "$out/errors"
+# The same program as C++17: the header's structs and calls from C++.
+g++ -std=c++17 -O1 -Wall -Wextra -Werror -pedantic -Icapi/include -x c++ capi/tests/errors.c -x none \
+    target/release/libsimdloss_capi.a -lpthread -ldl -lm -o "$out/errors-cpp"
+"$out/errors-cpp"
 "$out/errors"
 aarch64-linux-gnu-gcc "${cflags[@]}" capi/tests/errors.c \
     target/aarch64-unknown-linux-gnu/release/libsimdloss_capi.a -lpthread -ldl -lm -o "$out/errors-aarch64"
