@@ -149,7 +149,9 @@ impl ClassOptions for simdloss_softmax_focal_options {
 /// Softmax cross-entropy (PyTorch `cross_entropy`) over `[N, C, S]`
 /// logits, `p = softmax(x)` over the classes of each sample, `ℓ_c = −ln p_c`:
 /// index `y`: `(1−ε)·w_y·ℓ_y + (ε/C)·Σ_k w_k ℓ_k`; probabilities `t`:
-/// `Σ_k w_k t'_k ℓ_k`, `t' = (1−ε)t + ε/C`. `∂/∂x_c = A·p_c − a_c`.
+/// `Σ_k w_k t'_k ℓ_k`, `t' = (1−ε)t + ε/C`. `∂/∂x_c = A·p_c − a_c` with
+/// `a = (1−ε)w_y·onehot(y) + (ε/C)·w` (index) or `a = w ⊙ t'`
+/// (probabilities), `A = Σ_c a_c`.
 /// Mean divides by `Σ w_y` over the samples not ignored (index targets) or
 /// by `N·S` (probabilities); all ignored gives 0. Writes `*loss`.
 /// Errors: also `SIMDLOSS_ERROR_INVALID_SHAPE` (an extent 0, or `n·c·s`
