@@ -1,9 +1,11 @@
 //! What every verb shares: the reduction, the gradient's destination, and
 //! the options pointer that may be NULL.
 
-use simdloss::{Grad, Reduction};
+use simdloss::{Grad, LossError, Reduction};
 
-use crate::status::{simdloss_status, Failure};
+use crate::buffers::Reads;
+
+use crate::status::{simdloss_error_detail, simdloss_status, Failure};
 
 /// How per-element values are reduced: `SIMDLOSS_REDUCTION_MEAN` or
 /// `SIMDLOSS_REDUCTION_SUM`. (PyTorch's `"none"` is the `*_per_element`
@@ -94,15 +96,6 @@ pub(crate) unsafe fn with_options<O: Default, R>(options: *const O, f: impl FnOn
     }
 }
 
-/// Writes `value` through `loss`, which `Reads::scalar_out` passed.
-///
-/// # Safety
-/// `loss` is aligned and valid for one `f32` write.
-pub(crate) unsafe fn write_loss(loss: *mut f32, value: f32) {
-    // SAFETY: the caller's promise.
-    unsafe { loss.write(value) }
-}
-
 /// What a call computes and where it goes.
 #[derive(Clone, Copy)]
 pub(crate) enum Verb {
@@ -119,4 +112,75 @@ pub(crate) enum Verb {
     },
     /// The unreduced loss, `len` floats at `out`.
     PerElement { out: *mut f32, len: usize },
+}
+
+/// What the Rust verb gets.
+pub(crate) enum RustVerb<'g> {
+    Value(Reduction),
+    ValueAndGrad(Reduction, Grad<'g>),
+    PerElement(&'g mut [f32]),
+}
+
+/// The part of a call both families share once every buffer it reads is
+/// in `reads`: checks the outputs `verb` names (`grad_len` gradient
+/// elements), hands the Rust verb to `compute`, writes `*loss`.
+///
+/// # Errors
+/// A bad reduction, scale or output pointer; `compute`'s error.
+///
+/// # Safety
+/// `verb`'s pointers are NULL or valid for what the function's docs say.
+pub(crate) unsafe fn run_verb(
+    verb: Verb,
+    reads: &mut Reads,
+    grad_len: usize,
+    compute: impl FnOnce(RustVerb<'_>) -> Result<f32, LossError>,
+) -> Result<(), Failure> {
+    let (value, out) = match verb {
+        Verb::Value { reduction: r, loss } => {
+            let r = reduction(r)?;
+            reads.scalar_out(cstr!("loss"), loss)?;
+            (compute(RustVerb::Value(r))?, loss)
+        }
+        Verb::ValueAndGrad {
+            reduction: r,
+            grad,
+            loss,
+        } => {
+            let r = reduction(r)?;
+            // SAFETY: the caller promises `grad_len` writable floats that
+            // nothing else accesses during the call.
+            let buf = unsafe { reads.write(cstr!("grad.data"), grad.data, grad_len) }?;
+            reads.scalar_out(cstr!("loss"), loss)?;
+            (
+                compute(RustVerb::ValueAndGrad(r, rust_grad(grad, buf)?))?,
+                loss,
+            )
+        }
+        Verb::PerElement { out, len } => {
+            // SAFETY: the caller promises `len` writable floats.
+            let out = unsafe { reads.write(cstr!("out"), out, len) }?;
+            compute(RustVerb::PerElement(out))?;
+            return Ok(());
+        }
+    };
+    // SAFETY: `scalar_out` passed (not NULL, aligned, apart from every
+    // buffer); the caller promises one writable float.
+    unsafe { out.write(value) };
+    Ok(())
+}
+
+/// The status of a call's `result`, its detail written on failure.
+///
+/// # Safety
+/// `detail` is NULL or valid for one write.
+pub(crate) unsafe fn finish(
+    result: Result<(), Failure>,
+    detail: *mut simdloss_error_detail,
+) -> simdloss_status {
+    match result {
+        Ok(()) => simdloss_status::SIMDLOSS_OK,
+        // SAFETY: the caller's promise.
+        Err(failure) => unsafe { failure.report(detail) },
+    }
 }

@@ -3,12 +3,10 @@
 
 use core::ffi::c_void;
 
-use simdloss::{
-    ClassAxisLoss, ClassShape, ClassTarget, Grad, Isa, LossError, Probabilities, Reduction,
-};
+use simdloss::{ClassAxisLoss, ClassShape, ClassTarget, LossError, Probabilities};
 
 use crate::buffers::Reads;
-use crate::call::{reduction, rust_grad, with_options, write_loss, Verb};
+use crate::call::{finish, run_verb, with_options, RustVerb, Verb};
 use crate::isa::{chosen, simdloss_isa};
 use crate::status::{simdloss_error_detail, simdloss_status, Failure};
 
@@ -147,18 +145,8 @@ pub(crate) unsafe fn run<O: ClassOptions>(
 ) -> simdloss_status {
     // SAFETY: the caller's promises, passed on.
     let result = unsafe { with_options(options, |o| run_checked(o, input, shape, target, verb)) };
-    match result {
-        Ok(()) => simdloss_status::SIMDLOSS_OK,
-        // SAFETY: `detail` is NULL or writable (the caller's promise).
-        Err(failure) => unsafe { failure.report(detail) },
-    }
-}
-
-/// What the Rust verb gets.
-enum RustVerb<'g> {
-    Value(Reduction),
-    ValueAndGrad(Reduction, Grad<'g>),
-    PerElement(&'g mut [f32]),
+    // SAFETY: `detail` is NULL or writable (the caller's promise).
+    unsafe { finish(result, detail) }
 }
 
 /// [`run`] after the options pointer.
@@ -182,47 +170,16 @@ unsafe fn run_checked<O: ClassOptions>(
     // SAFETY: the caller promises the options' buffers.
     let loss = unsafe { options.build(&mut reads) }?;
     let loss = match isa {
-        Some(isa) => with_isa(loss, isa)?,
+        Some(isa) => loss.with_isa(isa)?,
         None => loss,
     };
-    match verb {
-        Verb::Value {
-            reduction: r,
-            loss: out,
-        } => {
-            let r = reduction(r)?;
-            reads.scalar_out(cstr!("loss"), out)?;
-            let value = dispatch(&loss, input, shape, target, RustVerb::Value(r))?;
-            // SAFETY: `scalar_out` passed; the caller promises one
-            // writable `float`.
-            unsafe { write_loss(out, value) };
-        }
-        Verb::ValueAndGrad {
-            reduction: r,
-            grad,
-            loss: out,
-        } => {
-            let r = reduction(r)?;
-            // SAFETY: the caller promises `n·c·s` writable floats that
-            // nothing else accesses during the call.
-            let buf = unsafe { reads.write(cstr!("grad.data"), grad.data, shape.len()) }?;
-            reads.scalar_out(cstr!("loss"), out)?;
-            let rust = RustVerb::ValueAndGrad(r, rust_grad(grad, buf)?);
-            let value = dispatch(&loss, input, shape, target, rust)?;
-            // SAFETY: as above.
-            unsafe { write_loss(out, value) };
-        }
-        Verb::PerElement { out, len } => {
-            // SAFETY: the caller promises `len` writable floats.
-            let out = unsafe { reads.write(cstr!("out"), out, len) }?;
-            dispatch(&loss, input, shape, target, RustVerb::PerElement(out))?;
-        }
+    // SAFETY: the caller's promises for the outputs (`n·c·s` gradient
+    // elements).
+    unsafe {
+        run_verb(verb, &mut reads, shape.len(), |verb| {
+            dispatch(&loss, input, shape, target, verb)
+        })
     }
-    Ok(())
-}
-
-fn with_isa<L: ClassAxisLoss>(loss: L, isa: Isa) -> Result<L, Failure> {
-    Ok(loss.with_isa(isa)?)
 }
 
 /// The Rust verb with the target's type.

@@ -1,10 +1,10 @@
 //! The three verbs of every pointwise loss (`input[i]` against
 //! `target[i]`, `n` of each), written once over an options type.
 
-use simdloss::{Isa, PointwiseLoss};
+use simdloss::PointwiseLoss;
 
 use crate::buffers::Reads;
-use crate::call::{reduction, rust_grad, with_options, write_loss, Verb};
+use crate::call::{finish, run_verb, with_options, RustVerb, Verb};
 use crate::isa::{chosen, simdloss_isa};
 use crate::status::{simdloss_error_detail, simdloss_status, Failure};
 
@@ -44,11 +44,8 @@ pub(crate) unsafe fn run<O: PointwiseOptions>(
 ) -> simdloss_status {
     // SAFETY: the caller's promises, passed on.
     let result = unsafe { with_options(options, |o| run_checked(o, input, target, n, verb)) };
-    match result {
-        Ok(()) => simdloss_status::SIMDLOSS_OK,
-        // SAFETY: `detail` is NULL or writable (the caller's promise).
-        Err(failure) => unsafe { failure.report(detail) },
-    }
+    // SAFETY: `detail` is NULL or writable (the caller's promise).
+    unsafe { finish(result, detail) }
 }
 
 /// [`run`] after the options pointer.
@@ -71,44 +68,15 @@ unsafe fn run_checked<O: PointwiseOptions>(
     // SAFETY: the caller promises the options' buffers.
     let loss = unsafe { options.build(n, &mut reads) }?;
     let loss = match isa {
-        Some(isa) => with_isa(loss, isa)?,
+        Some(isa) => loss.with_isa(isa)?,
         None => loss,
     };
-    match verb {
-        Verb::Value {
-            reduction: r,
-            loss: out,
-        } => {
-            let r = reduction(r)?;
-            reads.scalar_out(cstr!("loss"), out)?;
-            let value = loss.value(input, target, r)?;
-            // SAFETY: `scalar_out` passed; the caller promises one
-            // writable `float`.
-            unsafe { write_loss(out, value) };
-        }
-        Verb::ValueAndGrad {
-            reduction: r,
-            grad,
-            loss: out,
-        } => {
-            let r = reduction(r)?;
-            // SAFETY: the caller promises `n` writable elements that
-            // nothing else accesses during the call.
-            let buf = unsafe { reads.write(cstr!("grad.data"), grad.data, n) }?;
-            reads.scalar_out(cstr!("loss"), out)?;
-            let value = loss.value_and_grad(input, target, r, rust_grad(grad, buf)?)?;
-            // SAFETY: as above.
-            unsafe { write_loss(out, value) };
-        }
-        Verb::PerElement { out, len } => {
-            // SAFETY: as for `grad.data` (`len` is `n` for a pointwise loss).
-            let out = unsafe { reads.write(cstr!("out"), out, len) }?;
-            loss.per_element(input, target, out)?;
-        }
+    // SAFETY: the caller's promises for the outputs (`n` gradient elements).
+    unsafe {
+        run_verb(verb, &mut reads, n, |verb| match verb {
+            RustVerb::Value(r) => loss.value(input, target, r),
+            RustVerb::ValueAndGrad(r, grad) => loss.value_and_grad(input, target, r, grad),
+            RustVerb::PerElement(out) => loss.per_element(input, target, out).map(|()| 0.0),
+        })
     }
-    Ok(())
-}
-
-fn with_isa<L: PointwiseLoss>(loss: L, isa: Isa) -> Result<L, Failure> {
-    Ok(loss.with_isa(isa)?)
 }
