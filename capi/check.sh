@@ -10,7 +10,8 @@
 #  5. tests/errors.c reaches every status code (x86-64 as C11 and C++17,
 #     qemu-aarch64);
 #  6. the static library builds for thumbv7em-none-eabihf (Cortex-M4F) and
-#     prints the flash that linking one loss / every function takes;
+#     holds the flash that linking one loss / every function takes to a
+#     budget;
 #  7. no panic path is reachable from any exported function (thumbv7em).
 # Needs cbindgen (apt), gcc, g++, aarch64-linux-gnu-gcc and qemu-user.
 set -euo pipefail
@@ -75,17 +76,28 @@ lib=target/capi-firmware/thumbv7em-none-eabihf/release/libsimdloss_capi.a
 # one entry point (or every exported function) reaches (--gc-sections).
 lld=$(find "$(rustc --print sysroot)/lib/rustlib" -name rust-lld -type f | head -1)
 every=$(grep -o 'simdloss_[a-z0-9_]*(' capi/include/simdloss.h | tr -d '(' | sort -u | sed 's/^/--undefined=/')
-printf '%-48s %s\n' "linked from $(basename "$lib")" "flash (text + data)"
-for entry in simdloss_mse_value_and_grad simdloss_bce_with_logits_value_and_grad \
-    simdloss_softmax_cross_entropy_value_and_grad simdloss_dice_cross_entropy_value_and_grad; do
-    "$lld" -flavor gnu --gc-sections -e "$entry" -o "$out/firmware.elf" "$lib"
+# Budgets: the sizes in the README (2026-12-07, rustc 1.95) plus about 5%.
+printf '%-48s %s\n' "linked from $(basename "$lib")" "flash (text + data), budget"
+over=0
+flash_of() { # entry budget-in-bytes [extra linker args]
+    local entry=$1 budget=$2
+    shift 2
+    "$lld" -flavor gnu --gc-sections -e "$entry" "$@" -o "$out/firmware.elf" "$lib"
     read -r text data _ < <(size "$out/firmware.elf" | tail -1)
-    printf '%-48s %6d B\n' "$entry" "$((text + data))"
-done
+    local status=ok
+    if [ "$((text + data))" -gt "$budget" ]; then status="OVER BUDGET"; over=1; fi
+    printf '%-48s %6d B  %6d B  %s\n' "${label:-$entry}" "$((text + data))" "$budget" "$status"
+}
+flash_of simdloss_mse_value_and_grad 12700
+flash_of simdloss_bce_with_logits_value_and_grad 16300
+flash_of simdloss_softmax_cross_entropy_value_and_grad 32800
+flash_of simdloss_dice_cross_entropy_value_and_grad 46200
 # shellcheck disable=SC2086
-"$lld" -flavor gnu --gc-sections -e simdloss_mse_value $every -o "$out/firmware.elf" "$lib"
-read -r text data _ < <(size "$out/firmware.elf" | tail -1)
-printf '%-48s %6d B\n' "every function in simdloss.h" "$((text + data))"
+label="every function in simdloss.h" flash_of simdloss_mse_value 124000 $every
+if [ "$over" = 1 ]; then
+    echo "a C API image grew past its budget (README, C API: Firmware)"
+    exit 1
+fi
 echo "-- no panic path behind any exported function (thumbv7em, opt-level 3, fat LTO)"
 # The C layer's own no-panic link test: every function in the header kept,
 # and core's panic machinery must not be reachable from any of them. (At
